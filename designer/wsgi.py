@@ -1,0 +1,5 @@
+"""WSGI entry point for gunicorn: ``gunicorn designer.wsgi:app``."""
+
+from designer import create_app
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""Flow definitions (FlowSpec), flow instances and the pure step function."""

@@ -1,0 +1,1 @@
+"""Form definitions (FormSpec), field types, formulas and validation."""

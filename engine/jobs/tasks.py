@@ -1,0 +1,18 @@
+"""Job functions. Module-level, arguments are plain ids and strings, results are
+JSON-friendly values: a queue may serialise both and run them in another process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.jobs import runtime
+from engine.services import audit
+
+
+def verify_audit(tenant_slug: str | None = None) -> dict[str, Any]:
+    """Verify audit chains in the background; returns a summary per tenant."""
+    reports = audit.verify(runtime.store(), tenant_slug)
+    return {
+        r.tenant_slug: {"events": r.events, "problems": [p.code for p in r.problems]}
+        for r in reports
+    }

@@ -1,0 +1,1 @@
+"""The inventory ledger's pure logic: movements, balances, picking, valuation, invariants."""

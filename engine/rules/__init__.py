@@ -1,0 +1,1 @@
+"""The rules language: grammar, AST, static checker, evaluator and effects."""

@@ -1,0 +1,119 @@
+"""Database engines, sessions and the transaction helper.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on; every write
+transaction starts with ``BEGIN IMMEDIATE`` so two writers never both read and then
+collide on upgrade. PostgreSQL runs at READ COMMITTED; correctness comes from guarded
+updates and row locks taken in a fixed order (see the ledger repositories). Both
+retry serialization failures, deadlocks and busy databases a bounded number of times
+with jittered back-off, so callers only ever see a final answer.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+T = TypeVar("T")
+
+_WRITE = "flowledger_write"
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock not available
+_SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
+
+
+def normalize_url(url: str) -> str:
+    """Pick the drivers Flowledger is tested with: psycopg 3 for PostgreSQL."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for errors that a fresh attempt of the same transaction can cure."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    text = str(orig).lower()
+    return any(marker in text for marker in _SQLITE_BUSY)
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    # Take transaction control away from the driver: we emit BEGIN ourselves.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    immediate = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalize_url(url)
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        engine = create_engine(url, **kwargs)
+    return engine
+
+
+class Store:
+    """One database: its engine, session factories and the retrying transaction runner."""
+
+    def __init__(self, url: str, *, engine: Engine | None = None, max_attempts: int = 8) -> None:
+        self.url = normalize_url(url)
+        self.engine = engine or make_engine(self.url)
+        self.backend = self.engine.dialect.name  # "sqlite" or "postgresql"
+        self.max_attempts = max_attempts
+        writer = self.engine.execution_options(**{_WRITE: True})
+        self._write_sessions = sessionmaker(bind=writer, expire_on_commit=False)
+        self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on error."""
+        factory = self._write_sessions if write else self._read_sessions
+        with factory() as session, session.begin():
+            yield session
+
+    def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """Run ``work`` in one transaction, retrying retryable database errors.
+
+        ``work`` must be safe to run again from the start: it should only read and
+        write through the session it is given.
+        """
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with self.session(write=write) as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if attempt == self.max_attempts or not is_retryable(exc):
+                    raise
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))  # jitter only
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,29 @@
+"""The unit of work that services receive: one transaction, its repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from engine.store.audit_repo import AuditRepo
+from engine.store.db import Store
+from engine.store.identity_repo import IdentityRepo
+
+T = TypeVar("T")
+
+
+class UnitOfWork:
+    """Repositories over one open transaction. Created by :func:`transaction` only."""
+
+    def __init__(self, session: Session, backend: str) -> None:
+        self.session = session
+        self.backend = backend
+        self.identity = IdentityRepo(session)
+        self.audit = AuditRepo(session)
+
+
+def transaction(store: Store, work: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
+    """Run ``work`` in one transaction (retried on serialization failures)."""
+    return store.run(lambda session: work(UnitOfWork(session, store.backend)), write=write)

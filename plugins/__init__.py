@@ -1,0 +1,2 @@
+"""Plugins shipped with Flowledger, each registered through the
+``flowledger.plugins`` entry-point group."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ class EngineError(Exception):
         super().__init__("; ".join(str(p) for p in self.problems))
 
     @classmethod
-    def of(cls, code: str, en: str, zh: str, **src: Any) -> EngineError:
+    def of(cls, code: str, en: str, zh: str, **src: Any) -> Self:
         return cls(problem(code, en, zh, **src))
 
     def as_dict(self, lang: str | None = None) -> Mapping[str, Any]:

@@ -91,15 +91,26 @@ class Store:
         writer = self.engine.execution_options(**{_WRITE: True})
         self._write_sessions = sessionmaker(bind=writer, expire_on_commit=False)
         self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        consistent = (self.engine.execution_options(isolation_level="REPEATABLE READ")
+                      if self.backend == "postgresql" else self.engine)
+        self._consistent_sessions = sessionmaker(bind=consistent, expire_on_commit=False)
 
     @contextmanager
-    def session(self, *, write: bool = True) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back on error."""
-        factory = self._write_sessions if write else self._read_sessions
+    def session(self, *, write: bool = True, consistent: bool = False) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on error.
+
+        ``consistent`` reads see one snapshot of the whole database (REPEATABLE READ
+        on PostgreSQL; SQLite transactions always do) — for reports and checks.
+        """
+        if consistent:
+            factory = self._consistent_sessions
+        else:
+            factory = self._write_sessions if write else self._read_sessions
         with factory() as session, session.begin():
             yield session
 
-    def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+    def run(self, work: Callable[[Session], T], *, write: bool = True,
+            consistent: bool = False) -> T:
         """Run ``work`` in one transaction, retrying retryable database errors.
 
         ``work`` must be safe to run again from the start: it should only read and
@@ -107,7 +118,7 @@ class Store:
         """
         for attempt in range(1, self.max_attempts + 1):
             try:
-                with self.session(write=write) as session:
+                with self.session(write=write, consistent=consistent) as session:
                     return work(session)
             except DBAPIError as exc:
                 if attempt == self.max_attempts or not is_retryable(exc):

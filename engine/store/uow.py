@@ -24,6 +24,8 @@ class UnitOfWork:
         self.audit = AuditRepo(session)
 
 
-def transaction(store: Store, work: Callable[[UnitOfWork], T], *, write: bool = True) -> T:
+def transaction(store: Store, work: Callable[[UnitOfWork], T], *, write: bool = True,
+                consistent: bool = False) -> T:
     """Run ``work`` in one transaction (retried on serialization failures)."""
-    return store.run(lambda session: work(UnitOfWork(session, store.backend)), write=write)
+    return store.run(lambda session: work(UnitOfWork(session, store.backend)), write=write,
+                     consistent=consistent)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection
 
 from engine.store.db import make_engine
 from engine.store.models import Base
+from engine.store.types import ScaledDecimal
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _render_item(kind: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Migrations name the stored type: a scaled decimal is a BIGINT on disk."""
+    if kind == "type" and isinstance(obj, ScaledDecimal):
+        return "sa.BigInteger()"
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -18,6 +28,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

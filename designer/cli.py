@@ -175,6 +175,22 @@ def audit_verify(app: Flask, tenant_slug: str | None) -> None:
     sys.exit(1 if broken else 0)
 
 
+@main.command("verify")
+@click.option("--tenant", "tenant_slug", help="Only this tenant (default: all).")
+@with_app
+def verify_ledger(app: Flask, tenant_slug: str | None) -> None:
+    """Check every ledger invariant on the live database; exit 1 if any is broken."""
+    from engine.services import verify
+
+    reports = verify.verify(runtime(app).store, tenant_slug)
+    for report in reports:
+        state = "ok" if report.ok else f"{len(report.violations)} BROKEN"
+        click.echo(f"{report.tenant_slug}: {report.movements} movements, invariants {state}")
+        for v in report.violations:
+            click.echo(f"  [{v.invariant}] {v.key}: expected {v.expected}, found {v.actual}")
+    sys.exit(0 if all(r.ok for r in reports) else 1)
+
+
 from designer import cli_run  # noqa: E402  (registers quickstart, serve, worker)
 
 cli_run.register(main)

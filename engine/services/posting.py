@@ -100,13 +100,14 @@ def _post_once(uow: UnitOfWork, tenant_id: int, origin: Origin, effects: Sequenc
     repo = LedgerRepo(uow.session)
     todo: list[tuple[Effect, str, dict[str, Any]]] = []
     done: list[PostingResult] = []
+    stored_digests = repo.posting_digests(tenant_id, [e.key for e in effects])
     for effect, digest in zip(effects, digests, strict=True):
-        existing = repo.posting(tenant_id, effect.key)
+        existing = stored_digests.get(effect.key)
         if existing is None:
             arguments = dict(effect.arguments)
             _fill_defaults(repo, tenant_id, effect.operation, origin, arguments)
             todo.append((effect, digest, arguments))
-        elif check_idempotent(existing.digest, digest) is Result.EXISTS:
+        elif check_idempotent(existing, digest) is Result.EXISTS:
             done.append(_stored(uow, tenant_id, effect.key))
         else:
             return failure(Result.EXISTS_WITH_DIFFERENT_PAYLOAD, key=effect.key)
@@ -126,17 +127,12 @@ def _post_once(uow: UnitOfWork, tenant_id: int, origin: Origin, effects: Sequenc
             return replace(plan, details={**plan.details, "effect": effect.key})
         snap = advance(snap, plan)
         plans.append((effect.key, plan))
-    for effect, digest, _ in todo:
-        ledger_apply.record_posting(uow.session, tenant_id, effect.key, digest,
-                                    effect.operation, now)
+    ledger_apply.record_postings(uow.session, tenant_id,
+                                 [(e.key, digest, e.operation) for e, digest, _ in todo], now)
     originals = ledger_repo.movement_values(uow.session, tenant_id, [
         m.reversal_of for _, plan in plans for m in plan.movements if m.reversal_of])
-    applied = ledger_apply.apply(uow.session, uow.backend, snap, plans, originals)
+    applied = ledger_apply.apply(uow.session, snap, plans, originals)
     _check_counts(uow, repo, tenant_id, snap, todo, plans, now, close_counts)
-    for (effect, _, _), result in zip(todo, applied, strict=True):
-        repo.set_posting_result(tenant_id, effect.key, {
-            "code": "ok", "movements": [m.id for m in result.movements],
-            "reservations": [r.id for r in result.reservations]})
     combined = combine([*done, *applied])
     audit(uow, ctx, tenant_id=tenant_id, object_type="document", object_id=origin.document_id,
           action=f"post:{origin.event}", after=[e.key for e, _, _ in todo],
@@ -155,13 +151,15 @@ def _check_counts(uow: UnitOfWork, repo: LedgerRepo, tenant_id: int, snap: Snaps
                   close_counts: bool) -> None:
     """Counts may post into their locked locations; anything else finding a count opened
     meanwhile plans again (and is then refused with ``location_locked``)."""
+    guarded: set[int] = set()
     for (effect, _, _), (_, plan) in zip(todo, plans, strict=True):
         touched = _internal_locations(snap, plan)
-        if effect.operation == "count":
-            if close_counts:
-                ledger_repo.close_counts(uow.session, tenant_id, touched, now)
-        elif repo.locked_locations(tenant_id, touched):
-            raise ledger_apply.Stale("a count opened at a location meanwhile")
+        if effect.operation != "count":
+            guarded |= touched
+        elif close_counts:
+            ledger_repo.close_counts(uow.session, tenant_id, touched, now)
+    if repo.locked_locations(tenant_id, guarded):
+        raise ledger_apply.Stale("a count opened at a location meanwhile")
 
 
 def _fill_defaults(repo: LedgerRepo, tenant_id: int, operation: str, origin: Origin,

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import GENESIS, AuditRecord, StoredEvent
 from engine.store.models import AuditEvent, AuditHead
+
+_HEADS = cast(Table, AuditHead.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)
+_HEAD = select(_HEADS.c.seq, _HEADS.c.hash).where(
+    _HEADS.c.tenant_id == bindparam("t")).with_for_update()
+_NEW_EVENT = insert(_EVENTS)
+_MOVE_HEAD = update(_HEADS).where(_HEADS.c.tenant_id == bindparam("t")).values(
+    seq=bindparam("seq"), hash=bindparam("hash"))
 
 
 class AuditRepo:
@@ -14,33 +24,26 @@ class AuditRepo:
         self.session = session
 
     def start_chain(self, tenant_id: int) -> None:
-        self.session.add(AuditHead(tenant_id=tenant_id, seq=0, hash=GENESIS))
+        self.session.flush()  # the tenant row, written through the ORM
+        self.session.connection().execute(
+            insert(_HEADS), {"tenant_id": tenant_id, "seq": 0, "hash": GENESIS})
 
-    def append(self, record_fields: dict[str, object]) -> AuditEvent:
+    def append(self, record_fields: dict[str, object]) -> None:
         """Append one event to its tenant's chain.
 
         The tenant's head row is locked (``FOR UPDATE`` on PostgreSQL; SQLite's
         ``BEGIN IMMEDIATE`` already serialises writers), so concurrent calls extend
         the chain one after the other. Services append last, just before commit.
         """
-        tenant_id = record_fields["tenant_id"]
-        head = self.session.execute(
-            select(AuditHead).where(AuditHead.tenant_id == tenant_id).with_for_update()
-        ).scalar_one()
+        conn = self.session.connection()
+        head = conn.execute(_HEAD, {"t": record_fields["tenant_id"]}).one()
         record = AuditRecord(seq=head.seq + 1, **record_fields)  # type: ignore[arg-type]
         digest = record.hash_with(head.hash)
-        event = AuditEvent(
-            tenant_id=record.tenant_id, seq=record.seq, occurred_at=record.occurred_at,
-            actor_id=record.actor_id, actor_label=record.actor_label,
-            client_addr=record.client_addr, request_id=record.request_id,
-            object_type=record.object_type, object_id=record.object_id, action=record.action,
-            before_digest=record.before_digest, after_digest=record.after_digest,
-            detail=dict(record.detail), prev_hash=head.hash, hash=digest,
-        )
-        self.session.add(event)
-        head.seq, head.hash = record.seq, digest
-        self.session.flush()
-        return event
+        fields = {name: getattr(record, name) for name in AuditRecord.__slots__}
+        fields["detail"] = dict(record.detail)
+        conn.execute(_NEW_EVENT, {**fields, "prev_hash": head.hash, "hash": digest})
+        conn.execute(_MOVE_HEAD, {"t": record.tenant_id, "seq": record.seq,
+                                          "hash": digest})
 
     def chain(self, tenant_id: int) -> tuple[list[StoredEvent], tuple[int, str] | None]:
         rows = self.session.execute(

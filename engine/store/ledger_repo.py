@@ -12,12 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.ledger.model import (
     INTERNAL_KINDS,
     Balance,
+    BalanceKey,
     Bom,
     Item,
     LocationKind,
@@ -28,6 +29,30 @@ from engine.store import ledger_rows as rows
 from engine.store import ledger_tables as t
 
 VIRTUAL_KINDS = [k.value for k in LocationKind if k not in INTERNAL_KINDS]
+
+# The snapshot's queries, built once: posting is the hot path.
+_ITEM, _LOC = t.Item.__table__, t.Location.__table__
+_ITEMS = select(_ITEM).where(_ITEM.c.tenant_id == bindparam("t"),
+                             _ITEM.c.id.in_(bindparam("items", expanding=True)))
+_LOCATIONS = select(_LOC, exists().where(
+    t.CountSession.tenant_id == _LOC.c.tenant_id, t.CountSession.location_id == _LOC.c.id,
+    t.CountSession.state == "open").label("locked")).where(
+    _LOC.c.tenant_id == bindparam("t"),
+    or_(_LOC.c.id.in_(bindparam("locations", expanding=True)), _LOC.c.kind.in_(VIRTUAL_KINDS)))
+_BALANCES = select(t.Balance.item_id, t.Balance.location_id, t.Balance.batch_key,
+                   t.Balance.on_hand, t.Balance.reserved).where(
+    t.Balance.tenant_id == bindparam("t"),
+    t.Balance.item_id.in_(bindparam("items", expanding=True)),
+    t.Balance.location_id.in_(bindparam("locations", expanding=True)))
+_POSTINGS = t.Posting.__table__
+_DIGESTS = select(_POSTINGS.c.key, _POSTINGS.c.digest).where(
+    _POSTINGS.c.tenant_id == bindparam("t"), _POSTINGS.c.key.in_(bindparam("keys", expanding=True)))
+_COUNTS = t.CountSession.__table__
+_LOCKED = select(_COUNTS.c.location_id).where(
+    _COUNTS.c.tenant_id == bindparam("t"), _COUNTS.c.state == "open",
+    _COUNTS.c.location_id.in_(bindparam("ids", expanding=True)))
+_BATCHES = select(t.Batch.__table__).where(
+    t.Batch.tenant_id == bindparam("t"), t.Batch.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +140,9 @@ class LedgerRepo:
     def locked_locations(self, tenant_id: int, location_ids: Collection[int]) -> set[int]:
         if not location_ids:
             return set()
-        return set(self.session.execute(select(t.CountSession.location_id).where(
-            t.CountSession.tenant_id == tenant_id, t.CountSession.state == "open",
-            t.CountSession.location_id.in_(location_ids))).scalars())
+        found = self.session.connection().execute(
+            _LOCKED, {"t": tenant_id, "ids": list(location_ids)})
+        return {row[0] for row in found}
 
     # postings ------------------------------------------------------------------------
     def posting(self, tenant_id: int, key: str) -> t.Posting | None:
@@ -125,9 +150,10 @@ class LedgerRepo:
             select(t.Posting).where(t.Posting.tenant_id == tenant_id, t.Posting.key == key)
         ).scalar_one_or_none()
 
-    def set_posting_result(self, tenant_id: int, key: str, result: dict[str, Any]) -> None:
-        self.session.execute(update(t.Posting).where(
-            t.Posting.tenant_id == tenant_id, t.Posting.key == key).values(result=result))
+    def posting_digests(self, tenant_id: int, keys: Sequence[str]) -> dict[str, str]:
+        """The stored payload digest of each effect key already posted."""
+        found = self.session.connection().execute(_DIGESTS, {"t": tenant_id, "keys": keys})
+        return {key: digest for key, digest in found}
 
     def pending_reservations(self, tenant_id: int, document_id: int) -> list[int]:
         return list(self.session.execute(select(t.Reservation.id).where(
@@ -145,6 +171,7 @@ class LedgerRepo:
 
     # snapshots -----------------------------------------------------------------------
     def snapshot(self, tenant_id: int, wanted: Wanted) -> Snapshot:
+        """What a plan reads, in at most five plain queries (see engine.ledger.snapshot)."""
         s = self.session
         reservations = {r.id: rows.reservation(r) for r in s.execute(select(t.Reservation).where(
             t.Reservation.tenant_id == tenant_id, t.Reservation.id.in_(wanted.reservations)
@@ -157,24 +184,18 @@ class LedgerRepo:
         location_ids = set(wanted.locations) | {r.key.location_id for r in reservations.values()}
         for m in movements.values():
             location_ids |= {m.from_location_id, m.to_location_id}
-        items = {i.id: rows.item(i) for i in s.execute(select(t.Item).where(
-            t.Item.tenant_id == tenant_id, t.Item.id.in_(item_ids))).scalars()}
-        loc_rows = s.execute(select(t.Location).where(
-            t.Location.tenant_id == tenant_id,
-            or_(t.Location.id.in_(location_ids), t.Location.kind.in_(VIRTUAL_KINDS)),
-        )).scalars().all()
-        locked = self.locked_locations(tenant_id, [r.id for r in loc_rows])
-        locations = {r.id: rows.location(r, r.id in locked) for r in loc_rows}
-        balances = {rows.balance_key(b): Balance(b.on_hand, b.reserved) for b in s.execute(
-            select(t.Balance).where(
-                t.Balance.tenant_id == tenant_id, t.Balance.item_id.in_(item_ids),
-                t.Balance.location_id.in_(location_ids))).scalars()}
+        ids = {"t": tenant_id, "items": list(item_ids), "locations": list(location_ids)}
+        conn = s.connection()
+        items = {r.id: rows.item(r) for r in conn.execute(_ITEMS, ids)}
+        locations = {r.id: rows.location(r, r.locked) for r in conn.execute(_LOCATIONS, ids)}
+        balances = {BalanceKey(b.item_id, b.location_id, b.batch_key or None):
+                    Balance(b.on_hand, b.reserved) for b in conn.execute(_BALANCES, ids)}
         batch_ids: set[int] = set(wanted.batches)
         batch_ids.update(k.batch_id for k in balances if k.batch_id)
         batch_ids.update(r.key.batch_id for r in reservations.values() if r.key.batch_id)
         batch_ids.update(m.batch_id for m in movements.values() if m.batch_id)
-        batch_rows = s.execute(select(t.Batch).where(
-            t.Batch.tenant_id == tenant_id, t.Batch.id.in_(batch_ids))).scalars().all()
+        batch_rows = conn.execute(_BATCHES, {"t": tenant_id, "ids": list(batch_ids)}).all() \
+            if batch_ids else []
         reversed_ids = {r for r in s.execute(select(t.Movement.reversal_of).where(
             t.Movement.tenant_id == tenant_id, t.Movement.reversal_of.in_(wanted.movements)
         )).scalars() if r is not None} if wanted.movements else set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Any
 
 from engine.ledger.model import (
     BalanceKey,
@@ -24,19 +25,19 @@ from engine.ledger.model import (
 from engine.store import ledger_tables as t
 
 
-def item(row: t.Item) -> Item:
+def item(row: Any) -> Item:  # an ORM row or a Core row of items
     return Item(row.id, row.tenant_id, row.code, row.name, row.base_unit,
                 Tracking(row.tracking), Valuation(row.valuation), row.reorder_point,
                 row.safety_stock, row.allow_negative,
-                MappingProxyType({k: str(v) for k, v in row.attributes.items()}))
+                MappingProxyType({k: str(v) for k, v in (row.attributes or {}).items()}))
 
 
-def location(row: t.Location, locked: bool = False) -> Location:
+def location(row: Any, locked: bool = False) -> Location:
     return Location(row.id, row.tenant_id, row.code, row.name, LocationKind(row.kind),
-                    row.parent_id, row.allow_negative, locked)
+                    row.parent_id, row.allow_negative, bool(locked))
 
 
-def batch(row: t.Batch) -> Batch:
+def batch(row: Any) -> Batch:
     return Batch(row.id, row.tenant_id, row.item_id, row.code, row.production_date,
                  row.expiry_date)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.jobs import runtime
-from engine.services import audit
+from engine.services import audit, posting
 
 
 def verify_audit(tenant_slug: str | None = None) -> dict[str, Any]:
@@ -16,3 +16,8 @@ def verify_audit(tenant_slug: str | None = None) -> dict[str, Any]:
         r.tenant_slug: {"events": r.events, "problems": [p.code for p in r.problems]}
         for r in reports
     }
+
+
+def expire_reservations() -> int:
+    """Expire reservations whose time ran out (a periodic job)."""
+    return posting.expire_due(runtime.store())

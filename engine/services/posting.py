@@ -30,6 +30,9 @@ from engine.store.db import Store
 from engine.store.ledger_repo import LedgerRepo, Wanted
 from engine.store.uow import UnitOfWork, transaction
 
+__all__ = ["CallContext", "Effect", "Origin", "cancel_count", "expire_due", "open_count", "post",
+           "post_event"]
+
 MAX_REPLANS = 25
 CLOCK_SKEW = timedelta(minutes=1)
 _LOCATION_ARGS = ("from_location_id", "to_location_id", "location_id",
@@ -235,3 +238,20 @@ def cancel_count(store: Store, tenant_id: int, location_id: int,
 
     transaction(store, work)
 
+
+
+def expire_due(store: Store, ctx: CallContext = SYSTEM) -> int:
+    """Expire every pending reservation whose time is up; return how many.
+
+    Each expiry is its own effect (``expire:<reservation id>``), so a run that
+    overlaps another, or is retried, expires each reservation once.
+    """
+    due = transaction(store, lambda uow: ledger_repo.due_reservations(uow.session, ctx.now()),
+                      write=False)
+    expired = 0
+    for tenant_id, document_id, reservation_id in due:
+        result = post(store, tenant_id, "expire", f"expire:{reservation_id}",
+                      Origin(document_id, 1, "system", "reservation_expired"),
+                      {"reservation_ids": [reservation_id]}, ctx=ctx)
+        expired += result.code is Result.OK
+    return expired

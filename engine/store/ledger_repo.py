@@ -280,3 +280,13 @@ def lock_location_balances(session: Session, tenant_id: int, location_id: int) -
     session.execute(select(t.Balance.item_id).where(
         t.Balance.tenant_id == tenant_id, t.Balance.location_id == location_id
     ).order_by(t.Balance.item_id, t.Balance.batch_key).with_for_update()).all()
+
+
+def due_reservations(session: Session, now: datetime, limit: int = 500
+                     ) -> list[tuple[int, int, int]]:
+    """(tenant, document, reservation) of pending reservations whose time is up."""
+    found = session.execute(select(
+        t.Reservation.tenant_id, t.Reservation.document_id, t.Reservation.id).where(
+        t.Reservation.state == "pending", t.Reservation.expires_at.is_not(None),
+        t.Reservation.expires_at <= now).order_by(t.Reservation.id).limit(limit))
+    return [(tenant, document, rid) for tenant, document, rid in found]

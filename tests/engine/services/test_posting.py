@@ -214,3 +214,16 @@ def test_verify_reports_a_tampered_balance(world: World) -> None:
         world.check()
     with world.store.session() as s:
         s.execute(text("UPDATE balances SET on_hand = on_hand - 1000000"))
+
+
+def test_due_reservations_expire_once(world: World) -> None:
+    world.receive("10 A1 @S1")
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    held = world.post("reserve", doc=8, item_id=world.items["A1"], qty=D(4),
+                      location_id=world.loc("S1"), expires_at=soon)
+    assert held.ok and world.reserved("A1", "S1") == D(4)
+    assert posting.expire_due(world.store) == 0  # not due yet
+    later = posting.CallContext(None, "timer", clock=lambda: soon + timedelta(seconds=1))
+    assert posting.expire_due(world.store, later) == 1
+    assert posting.expire_due(world.store, later) == 0
+    assert world.reserved("A1", "S1") == D(0)

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import multiprocessing
 import os
 import sqlite3
 import sys
 import tempfile
-import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,27 +147,52 @@ class Raw:
 
 # running ------------------------------------------------------------------------------
 
-def clients_run(clients: int, docs: int, one: Callable[[int], None]) -> Callable[[], int]:
-    def run() -> int:
-        errors: list[BaseException] = []
+def clients_run(clients: int, docs: int, url: str, shop: Shop, hot: bool, engine: bool
+                ) -> Callable[[], tuple[int, float]]:
+    """A run: ``clients`` forked processes (as web workers would be), each with its own
+    connection, released together; the rate counts from that moment to the last one
+    done. Both the engine and the baseline run this way."""
+    ctx = multiprocessing.get_context("fork")
 
-        def worker(c: int) -> None:
-            try:
-                for _ in range(docs):
-                    one(c)
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=worker, args=(c,)) for c in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
-        return clients * docs
+    def run() -> tuple[int, float]:
+        gate = ctx.Barrier(clients + 1)
+        done = ctx.Queue()
+        procs = [ctx.Process(target=_client, args=(url, shop, c, docs, hot, engine, gate, done))
+                 for c in range(clients)]
+        for proc in procs:
+            proc.start()
+        gate.wait()
+        started = time.monotonic()
+        finished = [done.get(timeout=600) for _ in procs]
+        for proc in procs:
+            proc.join()
+        failures = [f for f in finished if isinstance(f, str)]
+        if failures:
+            raise RuntimeError(failures[0])
+        return clients * docs, max(finished) - started
 
     return run
+
+
+def _client(url: str, shop: Shop, client: int, docs: int, hot: bool, engine: bool,
+            gate: Any, done: Any) -> None:
+    global _docs
+    _docs = itertools.count(client * 10_000_000 + os.getpid() * 1000)
+    try:
+        if engine:
+            store = Store(url)
+            one: Callable[[], None] = lambda: engine_doc(store, shop, client, hot)  # noqa: E731
+        else:
+            raw = Raw(url, "sqlite" if url.startswith("sqlite") else "postgresql")
+            one = lambda: raw.doc(shop, client, hot)  # noqa: E731
+        for _ in range(3):  # warm up: each process compiles its statements once
+            one()
+        gate.wait()
+        for _ in range(docs):
+            one()
+        done.put(time.monotonic())
+    except BaseException as exc:  # reported to the parent
+        done.put(f"client {client}: {exc!r}")
 
 
 def open_backend(name: str, pg_url: str, tmp: Path) -> tuple[Store, str, Callable[[], None]]:
@@ -237,24 +263,23 @@ def main() -> None:
 def run_backend(backend: str, store: Store, url: str, per_client: dict[int, int],
                 args: argparse.Namespace) -> None:
     shop = make_shop(store, "bench")
-    raws = [Raw(url, backend) for _ in range(8)]
+    store.dispose()
     for clients, hot in [(1, False), (1, True), (8, False), (8, True)]:
         docs = per_client[clients]
         result = interleave(
-            clients_run(clients, docs, lambda c, h=hot: engine_doc(store, shop, c, h)),
-            clients_run(clients, docs, lambda c, h=hot: raws[c].doc(shop, c, h)),
+            clients_run(clients, docs, url, shop, hot, engine=True),
+            clients_run(clients, docs, url, shop, hot, engine=False),
             pairs=args.pairs)
         print(f"{backend:<11}{clients:>8}{'hot' if hot else 'distinct':>10}"
               f"{result.engine_median:>14,.0f}{result.baseline_median:>12,.0f}"
               f"{result.median_ratio:>8.2f}")
-    for raw in raws:
-        raw.conn.close()
     big = make_shop(store, "big")
     fill_journal(store, backend, big, args.journal)
+    store.dispose()
     docs = per_client[1]
     result = interleave(
-        clients_run(1, docs, lambda c: engine_doc(store, big, c, False)),
-        clients_run(1, docs, lambda c: engine_doc(store, shop, c, False)),
+        clients_run(1, docs, url, big, False, engine=True),
+        clients_run(1, docs, url, shop, False, engine=True),
         pairs=args.pairs)
     print(f"{backend:<11}{'1':>8}{'distinct':>10}{result.engine_median:>14,.0f}"
           f"{result.baseline_median:>12,.0f}{result.median_ratio:>8.2f}"

@@ -333,19 +333,8 @@ def department_heads(store: Store, tenant_slug: str, username: str, levels: int)
     """
     def work(uow: UnitOfWork) -> list[str]:
         tenant = _require_tenant(uow, tenant_slug)
-        user, member = _require_member(uow, tenant, username)
-        heads: list[str] = []
-        dept_id, seen = member.department_id, set()
-        while dept_id is not None and len(heads) < levels and dept_id not in seen:
-            seen.add(dept_id)
-            dept = uow.identity.department_by_id(tenant.id, dept_id)
-            assert dept is not None
-            if dept.head_user_id is not None and dept.head_user_id != user.id:
-                head = uow.identity.user(dept.head_user_id)
-                assert head is not None
-                heads.append(head.username)
-            dept_id = dept.parent_id
-        return heads
+        _require_member(uow, tenant, username)
+        return uow.identity.heads_above(tenant.id, username.lower(), levels)
 
     return transaction(store, work, write=False)
 

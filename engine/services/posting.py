@@ -257,3 +257,17 @@ def expire_due(store: Store, ctx: CallContext = SYSTEM) -> int:
                       {"reservation_ids": [reservation_id]}, ctx=ctx)
         expired += result.code is Result.OK
     return expired
+
+
+def post_in(uow: UnitOfWork, tenant_id: int, origin: Origin, effects: Sequence[Effect],
+            ctx: CallContext = SYSTEM, *, today: date | None = None,
+            close_counts: bool = False) -> PostingResult:
+    """:func:`post_event` inside a transaction the caller opened (a document action).
+
+    Raises :class:`engine.store.ledger_apply.Stale` when the snapshot went stale: the
+    caller must roll its whole transaction back and run it again.
+    """
+    digests = [payload_digest({"operation": e.operation, "origin": origin, **e.arguments})
+               for e in effects]
+    return _post_once(uow, tenant_id, origin, effects, digests, ctx, ctx.now(), today,
+                      close_counts)

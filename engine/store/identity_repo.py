@@ -105,3 +105,46 @@ class IdentityRepo:
         return self.session.execute(
             select(ApiToken).where(ApiToken.tenant_id == tenant_id, ApiToken.id == token_id)
         ).scalar_one_or_none()
+
+    # approver resolution ---------------------------------------------------------
+    def usernames_with_role(self, tenant_id: int, role: str) -> list[str]:
+        return list(self.session.execute(
+            select(User.username)
+            .join(Membership, Membership.user_id == User.id)
+            .join(MembershipRole, (MembershipRole.membership_id == Membership.id)
+                  & (MembershipRole.tenant_id == Membership.tenant_id))
+            .join(Role, Role.id == MembershipRole.role_id)
+            .where(Membership.tenant_id == tenant_id, Role.key == role,
+                   Membership.status == "active", User.is_active)
+            .order_by(User.username)).scalars())
+
+    def admin_usernames(self, tenant_id: int) -> list[str]:
+        return list(self.session.execute(
+            select(User.username).join(Membership, Membership.user_id == User.id)
+            .where(Membership.tenant_id == tenant_id, Membership.is_admin,
+                   Membership.status == "active", User.is_active)
+            .order_by(User.username)).scalars())
+
+    def heads_above(self, tenant_id: int, username: str, levels: int) -> list[str]:
+        """Department heads above a user, nearest first (see identity.department_heads)."""
+        user = self.user_by_username(username)
+        member = self.membership(tenant_id, user.id) if user else None
+        if user is None or member is None:
+            return []
+        heads: list[str] = []
+        dept_id, seen = member.department_id, set()
+        while dept_id is not None and len(heads) < levels and dept_id not in seen:
+            seen.add(dept_id)
+            dept = self.department_by_id(tenant_id, dept_id)
+            if dept is None:
+                break
+            if dept.head_user_id is not None and dept.head_user_id != user.id:
+                head = self.user(dept.head_user_id)
+                if head is not None and head.is_active:
+                    heads.append(head.username)
+            dept_id = dept.parent_id
+        return heads
+
+    def user_ids(self, usernames: list[str]) -> dict[str, int]:
+        return {name: uid for uid, name in self.session.execute(
+            select(User.id, User.username).where(User.username.in_(usernames)))}

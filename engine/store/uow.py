@@ -17,9 +17,10 @@ T = TypeVar("T")
 class UnitOfWork:
     """Repositories over one open transaction. Created by :func:`transaction` only."""
 
-    def __init__(self, session: Session, backend: str) -> None:
+    def __init__(self, session: Session, backend: str, store_url: str = "") -> None:
         self.session = session
         self.backend = backend
+        self.store_url = store_url
         self.identity = IdentityRepo(session)
         self.audit = AuditRepo(session)
 
@@ -27,5 +28,5 @@ class UnitOfWork:
 def transaction(store: Store, work: Callable[[UnitOfWork], T], *, write: bool = True,
                 consistent: bool = False) -> T:
     """Run ``work`` in one transaction (retried on serialization failures)."""
-    return store.run(lambda session: work(UnitOfWork(session, store.backend)), write=write,
-                     consistent=consistent)
+    return store.run(lambda session: work(UnitOfWork(session, store.backend, store.url)),
+                     write=write, consistent=consistent)

@@ -58,10 +58,13 @@ class World:
     def key(self) -> str:
         return f"test:{next(self._keys)}"
 
-    def post(self, operation: str, key: str | None = None, doc: int = 1,
+    default_doc = 1  # the document postings are filed under unless a test names one
+
+    def post(self, operation: str, key: str | None = None, doc: int | None = None,
              **arguments: Any) -> PostingResult:
-        return posting.post(self.store, self.tenant_id, operation, key or self.key(),
-                            Origin(doc, 1, "test.rules", "approved"), arguments)
+        origin = Origin(self.default_doc if doc is None else doc, 1, "test.rules", "approved")
+        return posting.post(self.store, self.tenant_id, operation, key or self.key(), origin,
+                            arguments)
 
     def _parse(self, phrase: str) -> dict[str, Any]:
         m = PHRASE.match(phrase)

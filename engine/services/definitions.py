@@ -1,0 +1,219 @@
+"""Definitions admins author: forms, flows and rule sets, saved as drafts, published
+as immutable numbered versions, compiled once per published version.
+
+By convention a form's flow and rule set share the form's key. A document pins the
+versions published when it was submitted and finishes on them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from engine.errors import NotFound, Problem, ValidationError, problem
+from engine.flows import FlowSpec, load_flow
+from engine.forms import FormScope, FormSpec, load_form
+from engine.rules import CompiledRules, check_rules, compile_rules
+from engine.rules.problems import is_error
+from engine.services.context import SYSTEM, CallContext, audit
+from engine.store.db import Store
+from engine.store.doc_repo import DocRepo
+from engine.store.doc_tables import Definition
+from engine.store.uow import UnitOfWork, transaction
+
+KINDS = ("form", "flow", "rules")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    kind: str
+    key: str
+    version: int  # 0 for a draft
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """What running a document needs, compiled: the form, its flow and its rules."""
+
+    form: FormSpec
+    form_version: int
+    flow: FlowSpec | None
+    flow_version: int | None
+    rules: CompiledRules | None
+    rules_version: int | None
+    constants: Mapping[str, str]
+
+
+class _Compiled:
+    """A small LRU of compiled published versions: they never change, so caching them
+    by (database, tenant, kind, key, version) is always safe."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+        return None
+
+    def put(self, key: tuple[Any, ...], value: T) -> T:
+        self.items[key] = value
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+
+_CACHE = _Compiled()
+
+
+def location_constants(uow: UnitOfWork, tenant_id: int) -> dict[str, str]:
+    """The tenant's location codes that rules may name bare (``into warehouse``)."""
+    return {code: "location" for code in DocRepo(uow.session).location_codes(tenant_id)
+            if code.isidentifier()}
+
+
+def _not_found(kind: str, key: str, version: int | None = None) -> NotFound:
+    which = f" version {version}" if version else ""
+    return NotFound.of(f"{kind}.not_found", f"No published {kind} '{key}'{which}",
+                       f"没有已发布的{_ZH[kind]} '{key}'{which}", path="key")
+
+
+_ZH = {"form": "表单", "flow": "流程", "rules": "规则"}
+
+
+def check(uow: UnitOfWork, tenant_id: int, kind: str, key: str, body: Mapping[str, Any]
+          ) -> list[Problem]:
+    """Every problem with a definition body, as it would be checked at publish."""
+    constants = location_constants(uow, tenant_id)
+    if kind == "form":
+        return list(load_form(body, constants=constants).problems)
+    if kind == "flow":
+        return list(load_flow(body).problems)
+    form = _form_for(uow, tenant_id, key, constants)
+    if form is None:
+        return [problem("rules.no_form", f"Publish form '{key}' before its rules",
+                        f"请先发布表单 '{key}'，再发布它的规则", rule=key)]
+    text = body.get("text")
+    if not isinstance(text, str):
+        return [problem("rules.no_text", "A rule set needs its text", "规则集缺少规则文本",
+                        path="text")]
+    found = check_rules(text, FormScope.of(form, constants), form=key, name=key)
+    return [p for p in found if not _is_warning(p)]
+
+
+def _is_warning(p: Problem) -> bool:
+    return not is_error(p)
+
+
+def _form_for(uow: UnitOfWork, tenant_id: int, key: str, constants: Mapping[str, str]
+              ) -> FormSpec | None:
+    row = DocRepo(uow.session).definition(tenant_id, "form", key)
+    return load_form(row.body, constants=constants).spec if row else None
+
+
+def save_draft(store: Store, tenant_id: int, kind: str, key: str, body: Mapping[str, Any],
+               ctx: CallContext = SYSTEM) -> Saved:
+    """Save (or replace) the draft; return the problems publishing would refuse."""
+    assert kind in KINDS
+
+    def work(uow: UnitOfWork) -> Saved:
+        repo = DocRepo(uow.session)
+        draft = repo.definition(tenant_id, kind, key, state="draft")
+        if draft is None:
+            draft = Definition(tenant_id=tenant_id, kind=kind, key=key, version=0,
+                               state="draft", body=dict(body), source={},
+                               created_at=ctx.now(), created_by=ctx.actor_id)
+            repo.add(draft)
+        else:
+            draft.body = dict(body)
+        audit(uow, ctx, tenant_id=tenant_id, object_type=kind, object_id=key,
+              action="save_draft", after=dict(body))
+        return Saved(kind, key, 0, tuple(check(uow, tenant_id, kind, key, body)))
+
+    return transaction(store, work)
+
+
+def publish(store: Store, tenant_id: int, kind: str, key: str, *,
+            body: Mapping[str, Any] | None = None, source: Mapping[str, Any] | None = None,
+            ctx: CallContext = SYSTEM) -> int:
+    """Publish the draft (or ``body``) as the next version; refuse it with every problem."""
+    assert kind in KINDS
+
+    def work(uow: UnitOfWork) -> int:
+        return publish_in(uow, tenant_id, kind, key, body=body, source=source, ctx=ctx)
+
+    return transaction(store, work)
+
+
+def publish_in(uow: UnitOfWork, tenant_id: int, kind: str, key: str, *,
+               body: Mapping[str, Any] | None = None, source: Mapping[str, Any] | None = None,
+               ctx: CallContext = SYSTEM) -> int:
+    """:func:`publish` inside an open transaction (template installs use it)."""
+    repo = DocRepo(uow.session)
+    draft = repo.definition(tenant_id, kind, key, state="draft")
+    content = dict(body) if body is not None else (dict(draft.body) if draft else None)
+    if content is None:
+        raise NotFound.of(f"{kind}.no_draft", f"No draft of {kind} '{key}' to publish",
+                          f"{_ZH[kind]} '{key}' 没有可发布的草稿", path="key")
+    problems = check(uow, tenant_id, kind, key, content)
+    if problems:
+        raise ValidationError(problems)
+    version = repo.last_version(tenant_id, kind, key) + 1
+    if draft is not None and body is None:
+        uow.session.delete(draft)
+        uow.session.flush()
+    repo.add(Definition(tenant_id=tenant_id, kind=kind, key=key, version=version,
+                        state="published", body=content, source=dict(source or {}),
+                        created_at=ctx.now(), published_at=ctx.now(),
+                        created_by=ctx.actor_id))
+    audit(uow, ctx, tenant_id=tenant_id, object_type=kind, object_id=key, action="publish",
+          after=content, detail={"version": version})
+    return version
+
+
+def bundle(uow: UnitOfWork, tenant_id: int, form_key: str, *, form_version: int | None = None,
+           flow_version: int | None = None, rules_version: int | None = None,
+           pinned: bool = False) -> Bundle:
+    """The compiled form, flow and rules: the newest published versions, or, with
+    ``pinned``, exactly the versions given (``None`` meaning the document has none)."""
+    repo = DocRepo(uow.session)
+    constants = location_constants(uow, tenant_id)
+    form_row = repo.definition(tenant_id, "form", form_key, form_version)
+    if form_row is None:
+        raise _not_found("form", form_key, form_version)
+    flow_row = repo.definition(tenant_id, "flow", form_key, flow_version) \
+        if not pinned or flow_version is not None else None
+    rules_row = repo.definition(tenant_id, "rules", form_key, rules_version) \
+        if not pinned or rules_version is not None else None
+    form = _compiled(uow, form_row, lambda: load_form(form_row.body, constants=constants)
+                     .require(), constants)
+    flow = _compiled(uow, flow_row, lambda: load_flow(flow_row.body).require(), constants) \
+        if flow_row else None
+    rules = _compiled(uow, rules_row, lambda: compile_rules(
+        rules_row.body["text"], FormScope.of(form, constants), form=form_key, name=form_key),
+        constants) if rules_row else None
+    return Bundle(form, form_row.version, flow, flow_row.version if flow_row else None,
+                  rules, rules_row.version if rules_row else None, constants)
+
+
+def _compiled(uow: UnitOfWork, row: Definition | None, build: Any, constants: Mapping[str, str]
+              ) -> Any:
+    assert row is not None
+    key = (uow.store_url, row.tenant_id, row.kind, row.key, row.version,
+           frozenset(constants.items()))
+    found = _CACHE.get(key)
+    return found if found is not None else _CACHE.put(key, build())
+
+
+def versions(store: Store, tenant_id: int, kind: str | None = None) -> list[tuple[str, str, int,
+                                                                                   str]]:
+    """(kind, key, version, state) of every definition of a tenant."""
+    return transaction(store, lambda uow: [
+        (d.kind, d.key, d.version, d.state)
+        for d in DocRepo(uow.session).definitions(tenant_id, kind)], write=False)

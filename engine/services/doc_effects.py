@@ -1,0 +1,140 @@
+"""What a document action leaves behind besides the document: ledger postings for the
+events that fired, and the task, timer and outbox rows mirroring the flow's effects."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from engine.errors import Conflict, Problem, Source, ValidationError
+from engine.flows import FlowInstance
+from engine.flows.outcomes import CancelTimers, Effect, Notify, NotifyKind, ScheduleTimer
+from engine.ledger.results import Result
+from engine.rules import RuleRuntimeError
+from engine.services import posting
+from engine.services.context import CallContext
+from engine.services.definitions import Bundle
+from engine.services.doc_support import Bridge, eval_context
+from engine.services.posting import Origin
+from engine.store.doc_repo import DocRepo
+from engine.store.doc_tables import DocTask, Document, Timer
+from engine.store.uow import UnitOfWork
+
+_KEY = re.compile(r":r(\d+):(\d+):(\d+):([\d.]*)")
+FINAL_RELEASE = {"rejected", "withdrawn", "cancelled"}
+
+
+class Actor(Protocol):
+    @property
+    def tenant_id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+
+def split_event(event: str) -> tuple[str, str | None]:
+    """``approved_at:finance`` → (``approved``, ``finance``); ``approved`` → (…, None)."""
+    name, _, node = event.partition("_at:")
+    return name, node or None
+
+
+def post_events(uow: UnitOfWork, actor: Actor, doc: Document, bundle: Bundle,
+                values: Mapping[str, Any], events: Sequence[str], ctx: CallContext) -> int:
+    """Evaluate the rules for each event and post their effects in this transaction.
+
+    Ending rejected, withdrawn or cancelled also releases the document's pending
+    reservations, and cancelling reverses every movement it posted. Raises a
+    Conflict carrying the ledger's result and the rule line that caused it.
+    """
+    moved = 0
+    econtext = eval_context(uow, doc.tenant_id, ctx.now())
+    for event in events:
+        name, node = split_event(event)
+        try:
+            found = bundle.rules.effects(doc.form_key, name, node, values, econtext) \
+                if bundle.rules else []
+        except RuleRuntimeError as error:
+            raise ValidationError(error.problems) from error
+        bridged = Bridge(uow, doc.tenant_id, doc.id, event).convert(found)
+        if bridged.problems:
+            raise ValidationError(bridged.problems)
+        if bridged.effects:
+            moved += _post(uow, actor, doc, bundle, event, bridged.effects, ctx)
+        # After the rules: what a document that ends this way must never leave behind.
+        if node is None and name == "cancelled":
+            moved += _post(uow, actor, doc, bundle, event, [
+                posting.Effect(f"doc:{doc.id}:cancelled:reverse", "reverse", {})], ctx)
+        if node is None and name in FINAL_RELEASE:
+            moved += _post(uow, actor, doc, bundle, event, [
+                posting.Effect(f"doc:{doc.id}:{name}:release", "release", {})], ctx)
+    return moved
+
+
+def _post(uow: UnitOfWork, actor: Actor, doc: Document, bundle: Bundle, event: str,
+          effects: list[posting.Effect], ctx: CallContext) -> int:
+    origin = Origin(doc.id, doc.revision, f"{doc.form_key}.rules@{bundle.rules_version or 0}",
+                    event)
+    acting = CallContext(ctx.actor_id, actor.username, ctx.client_addr, ctx.request_id,
+                         ctx.clock)
+    result = posting.post_in(uow, doc.tenant_id, origin, effects, acting)
+    if result.code in (Result.OK, Result.EXISTS):
+        return len(result.movements) if result.code is Result.OK else 0
+    raise Conflict(_located(result.problem(), result.details.get("effect", "")))
+
+
+def _located(found: Problem, effect_key: str) -> Problem:
+    """Point a ledger refusal at the rule statement and document line behind it."""
+    match = _KEY.search(effect_key)
+    if not match:
+        return found
+    rows = match.group(4)
+    line_index = rows.split(".")[-1] if rows else None
+    source = Source(rule="rules", line=int(match.group(2)), column=int(match.group(3)),
+                    path=None if line_index is None else f"lines[{line_index}]")
+    return Problem(found.code, found.message, source, found.hint)
+
+
+# tasks, timers, outbox -------------------------------------------------------------------
+
+def sync_tasks(uow: UnitOfWork, doc: Document, instance: FlowInstance,
+               effects: Sequence[Effect], now: datetime) -> None:
+    repo = DocRepo(uow.session)
+    rows = repo.tasks_of(doc.tenant_id, doc.id)
+    for task in instance.tasks:
+        row = rows.get(task.id)
+        if row is None:
+            uow.session.add(DocTask(
+                tenant_id=doc.tenant_id, document_id=doc.id, task_key=task.id, node=task.node,
+                assignee=task.assignee, state=task.state.value, created_at=task.created_at,
+                decided_at=task.decided_at))
+        else:
+            row.state, row.decided_at, row.assignee = (task.state.value, task.decided_at,
+                                                       task.assignee)
+    for effect in effects:
+        _one(uow, repo, doc, rows, effect, now)
+    if doc.status in ("approved", "rejected", "withdrawn", "cancelled"):
+        repo.cancel_timers(doc.tenant_id, doc.id)
+
+
+def _one(uow: UnitOfWork, repo: DocRepo, doc: Document, rows: dict[str, DocTask],
+         effect: Effect, now: datetime) -> None:
+    if isinstance(effect, ScheduleTimer):
+        uow.session.add(Timer(tenant_id=doc.tenant_id, document_id=doc.id, node=effect.node,
+                              task_key=effect.task, action=effect.action.value,
+                              due_at=effect.due_at, state="pending"))
+    elif isinstance(effect, CancelTimers):
+        repo.cancel_timers(doc.tenant_id, doc.id, effect.node)
+    elif isinstance(effect, Notify):
+        if effect.kind is NotifyKind.CC:
+            for user in effect.users:
+                key = f"cc:{effect.node}:{user}"
+                if key not in rows:
+                    rows[key] = DocTask(tenant_id=doc.tenant_id, document_id=doc.id,
+                                        task_key=key, node=effect.node or "", assignee=user,
+                                        state="cc", created_at=now)
+                    uow.session.add(rows[key])
+        repo.notify(doc.tenant_id, f"document.{effect.kind.value}", {
+            "document": doc.id, "form": doc.form_key, "serial": doc.serial,
+            "node": effect.node, "users": list(effect.users)}, now)

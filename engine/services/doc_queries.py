@@ -1,0 +1,91 @@
+"""Reading documents: one document, its timeline, and the task boxes people work from
+(my to-do, processed by me, cc to me, initiated by me) with counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.errors import NotFound
+from engine.services.documents import DocumentView, view
+from engine.services.identity import Principal
+from engine.store.db import Store
+from engine.store.doc_repo import DocRepo
+from engine.store.uow import UnitOfWork, transaction
+
+BOXES = {"todo": ("pending",), "processed": ("approved", "rejected", "transferred"),
+         "cc": ("cc",)}
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: datetime
+    actor: str
+    action: str
+    comment: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLine:
+    document_id: int
+    form_key: str
+    serial: str | None
+    status: str
+    task: str
+    node: str
+    state: str
+    created_at: datetime
+    decided_at: datetime | None
+
+    @property
+    def took_seconds(self) -> float | None:
+        """How long the task waited for its decision."""
+        if self.decided_at is None:
+            return None
+        return (self.decided_at - self.created_at).total_seconds()
+
+
+def get(store: Store, principal: Principal, document_id: int) -> DocumentView:
+    def work(uow: UnitOfWork) -> DocumentView:
+        doc = DocRepo(uow.session).document(principal.tenant_id, document_id)
+        if doc is None:
+            raise NotFound.of("document.not_found", f"No document {document_id}",
+                              f"单据 {document_id} 不存在", path="document_id")
+        return view(doc)
+
+    return transaction(store, work, write=False)
+
+
+def timeline(store: Store, principal: Principal, document_id: int) -> list[TimelineEntry]:
+    get(store, principal, document_id)  # 404 for another tenant's document
+    return transaction(store, lambda uow: [
+        TimelineEntry(e.at, e.actor, e.action, e.comment, dict(e.detail))
+        for e in DocRepo(uow.session).timeline(principal.tenant_id, document_id)], write=False)
+
+
+def box(store: Store, principal: Principal, name: str, limit: int = 100) -> list[TaskLine]:
+    """``todo``, ``processed``, ``cc`` (tasks) or ``initiated`` (documents submitted)."""
+    def work(uow: UnitOfWork) -> list[TaskLine]:
+        repo = DocRepo(uow.session)
+        if name == "initiated":
+            return [TaskLine(d.id, d.form_key, d.serial, d.status, "", "", d.status,
+                             d.created_at, d.finished_at)
+                    for d in repo.documents(principal.tenant_id, submitter=principal.username,
+                                            limit=limit) if d.status != "draft"]
+        pairs = repo.tasks_for(principal.tenant_id, principal.username, BOXES[name], limit)
+        return [TaskLine(d.id, d.form_key, d.serial, d.status, t.task_key, t.node, t.state,
+                         t.created_at, t.decided_at) for t, d in pairs]
+
+    assert name in (*BOXES, "initiated"), name
+    return transaction(store, work, write=False)
+
+
+def counts(store: Store, principal: Principal) -> dict[str, int]:
+    """How many tasks wait in each box (the badge numbers)."""
+    def work(uow: UnitOfWork) -> dict[str, int]:
+        by_state = DocRepo(uow.session).task_counts(principal.tenant_id, principal.username)
+        return {box: sum(by_state.get(s, 0) for s in states) for box, states in BOXES.items()}
+
+    return transaction(store, work, write=False)

@@ -1,0 +1,259 @@
+"""What a document action needs from the store, behind the pure protocols: the
+approver resolver, branch conditions, record lookups for rules, and the bridge from
+rule effects (codes, recipes) to ledger effects (ids, components)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.errors import Problem, Source, problem
+from engine.forms import FormScope, FormSpec
+from engine.ledger.bom import explode
+from engine.ledger.model import BomKind
+from engine.ledger.planning import CountLine
+from engine.ledger.units import UnitTable
+from engine.rules import (
+    CompiledExpression,
+    CountEffect,
+    EvalContext,
+    ReleaseEffect,
+    StockEffect,
+    compile_expression,
+)
+from engine.rules import Effect as RuleEffect
+from engine.services.posting import Effect
+from engine.store.ledger_repo import LedgerRepo
+from engine.store.uow import UnitOfWork
+
+
+@dataclass
+class StoreResolver:
+    """:class:`engine.flows.ApproverResolver` over one tenant's identity data."""
+
+    uow: UnitOfWork
+    tenant_id: int
+
+    def users_with_role(self, role: str) -> list[str]:
+        return self.uow.identity.usernames_with_role(self.tenant_id, role)
+
+    def department_heads(self, submitter: str, levels: int) -> list[str]:
+        return self.uow.identity.heads_above(self.tenant_id, submitter, levels)
+
+    def admins(self) -> list[str]:
+        return self.uow.identity.admin_usernames(self.tenant_id)
+
+    def field_members(self, document: Mapping[str, Any], field: str) -> list[str]:
+        value = document.get(field)
+        members = value if isinstance(value, list) else [value] if value else []
+        return [str(m) for m in members]
+
+    def plugin(self, name: str, document: Mapping[str, Any], submitter: str) -> list[str]:
+        # No approver plugins are registered yet: a plugin rule resolves nobody, and the
+        # node's empty-approver policy decides (auto-pass, to the admin, or block).
+        return []
+
+
+class Conditions:
+    """:class:`engine.flows.ConditionEvaluator` in the rules language, compiled once."""
+
+    def __init__(self, spec: FormSpec, constants: Mapping[str, str], ctx: EvalContext) -> None:
+        self.scope = FormScope.of(spec, constants)
+        self.ctx = ctx
+        self.compiled: dict[str, CompiledExpression] = {}
+
+    def __call__(self, condition: str, document: Mapping[str, Any]) -> bool:
+        expr = self.compiled.get(condition)
+        if expr is None:
+            expr = self.compiled[condition] = compile_expression(condition, self.scope,
+                                                                 name="condition")
+        return bool(expr.evaluate(document, self.ctx))
+
+
+def lookup_for(uow: UnitOfWork, tenant_id: int) -> Any:
+    """Rules read ``line.item.category`` through this: item attributes by code."""
+    repo = LedgerRepo(uow.session)
+    cache: dict[str, Mapping[str, Any]] = {}
+
+    def lookup(*, kind: str, ref: object, attr: str) -> object:
+        if kind != "item":
+            raise LookupError(f"no {kind} attributes")
+        code = str(ref)
+        if code not in cache:
+            row = repo.item_by_code(tenant_id, code)
+            if row is None:
+                raise LookupError(code)
+            cache[code] = {"code": row.code, "name": row.name, "unit": row.base_unit,
+                           **(row.attributes or {})}
+        return cache[code].get(attr)
+
+    return lookup
+
+
+def eval_context(uow: UnitOfWork, tenant_id: int, now: datetime) -> EvalContext:
+    return EvalContext(now.date(), now.replace(tzinfo=None), lookup_for(uow, tenant_id))
+
+
+# rule effects → ledger effects -------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Bridged:
+    effects: list[Effect]
+    problems: list[Problem]
+
+
+class Bridge:
+    """Turns the codes in rule effects into ids, exploding recipes and BOMs."""
+
+    def __init__(self, uow: UnitOfWork, tenant_id: int, document_id: int, event: str,
+                 *, create_batches: bool = True) -> None:
+        self.repo = LedgerRepo(uow.session)
+        self.tenant_id = tenant_id
+        self.document_id = document_id
+        self.event = event
+        self.create_batches = create_batches
+        self.problems: list[Problem] = []
+        self._pending: dict[int, tuple[int, int]] | None = None
+        self._consumed: set[int] = set()
+
+    def convert(self, effects: Sequence[RuleEffect]) -> Bridged:
+        out: list[Effect] = []
+        for effect in effects:
+            out.extend(self._one(effect))
+        return Bridged(out, self.problems)
+
+    def key(self, effect: RuleEffect, part: int | None = None) -> str:
+        tail = "" if part is None else f":c{part}"
+        return f"doc:{self.document_id}:{self.event}:{effect.key}{tail}"
+
+    def _one(self, effect: RuleEffect) -> list[Effect]:
+        if isinstance(effect, ReleaseEffect):
+            return [Effect(self.key(effect), "release", {})]
+        if isinstance(effect, CountEffect):
+            return self._count(effect)
+        return self._stock(effect)
+
+    def _where(self, effect: RuleEffect) -> Source:
+        return Source(rule="rules", line=effect.line, column=effect.column,
+                      path=None if effect.line_index is None else f"lines[{effect.line_index}]")
+
+    def _item(self, effect: RuleEffect, code: object) -> Any:
+        row = self.repo.item_by_code(self.tenant_id, str(code))
+        if row is None:
+            self.problems.append(problem(
+                "rules.unknown_item", f"There is no item '{code}'", f"没有物料 '{code}'",
+                self._where(effect)))
+        return row
+
+    def _location(self, effect: RuleEffect, code: object) -> int | None:
+        row = self.repo.location_by_code(self.tenant_id, str(code))
+        if row is None:
+            self.problems.append(problem(
+                "rules.unknown_location", f"There is no location '{code}'",
+                f"没有库位 '{code}'", self._where(effect)))
+            return None
+        return row.id
+
+    def _batch(self, effect: StockEffect | CountEffect, item: Any) -> int | None:
+        if effect.batch is None:
+            return None
+        code = str(effect.batch)
+        row = self.repo.batch_by_code(self.tenant_id, item.id, code)
+        if row is not None:
+            return int(row.id)
+        if not self.create_batches:
+            return None
+        from engine.store import ledger_tables as t
+
+        new = t.Batch(tenant_id=self.tenant_id, item_id=item.id, code=code,
+                      expiry_date=effect.expiry)
+        self.repo.add(new)
+        return int(new.id)
+
+    def _count(self, effect: CountEffect) -> list[Effect]:
+        item, location = self._item(effect, effect.item), self._location(effect, effect.location)
+        if item is None or location is None:
+            return []
+        line = CountLine(item.id, location, effect.counted, self._batch(effect, item))
+        return [Effect(self.key(effect), "count", {"lines": [line]})]
+
+    def _stock(self, effect: StockEffect) -> list[Effect]:
+        location = self._location(effect, effect.location)
+        to = self._location(effect, effect.to_location) if effect.to_location else None
+        parts = self._parts(effect)
+        if location is None or (effect.to_location and to is None) or parts is None:
+            return []
+        if effect.verb == "release":
+            return [self._release(effect, item, location) for item, _ in parts]
+        out = []
+        for n, (item, qty) in enumerate(parts):
+            args = self._arguments(effect, item, qty, location, to)
+            part = None if effect.explode is None else n
+            out.append(Effect(self.key(effect, part), _OPERATIONS[effect.verb], args))
+        return out
+
+    def _held(self, item_id: int, location: int) -> list[int]:
+        """The document's pending reservations of an item at a location."""
+        if self._pending is None:
+            from engine.store.ledger_repo import Wanted
+
+            pending = self.repo.pending_reservations(self.tenant_id, self.document_id)
+            snap = self.repo.snapshot(self.tenant_id, Wanted(reservations=frozenset(pending)))
+            self._pending = {rid: (r.key.item_id, r.key.location_id)
+                             for rid, r in snap.reservations.items()}
+        return sorted(rid for rid, key in self._pending.items() if key == (item_id, location))
+
+    def _release(self, effect: StockEffect, item: Any, location: int) -> Effect:
+        """``release Q of X at L``: the document's pending reservations of X at L."""
+        return Effect(self.key(effect), "release",
+                      {"reservation_ids": self._held(item.id, location)})
+
+    def _parts(self, effect: StockEffect) -> list[tuple[Any, Decimal]] | None:
+        item = self._item(effect, effect.explode.item if effect.explode else effect.item)
+        if item is None:
+            return None
+        if effect.explode is None:
+            return [(item, effect.qty)]
+        kind = BomKind.RECIPE if effect.explode.kind == "recipe" else BomKind.BOM
+        boms = self.repo.boms(self.tenant_id, kind.value)
+        ids = {i for b in boms.values() for i in (b.item_id, *(ln.component_id for ln in b.lines))}
+        items = self.repo.items(self.tenant_id, ids | {item.id})
+        found = explode(item.id, effect.qty, boms, items, depth=effect.explode.depth,
+                        units=UnitTable.of(self.repo.unit_conversions(self.tenant_id)))
+        if isinstance(found, Problem):
+            self.problems.append(found)
+            return None
+        rows_by_id = {i: self.repo.item_by_code(self.tenant_id, items[i].code) for i in items}
+        return [(rows_by_id[c.item_id], c.qty) for c in found]
+
+    def _arguments(self, effect: StockEffect, item: Any, qty: Decimal, location: int,
+                   to: int | None) -> dict[str, Any]:
+        args: dict[str, Any] = {"item_id": item.id, "qty": qty}
+        batch = self._batch(effect, item) if effect.explode is None else None
+        if batch is not None:
+            args["batch_id"] = batch
+        if effect.verb == "receive":
+            args["to_location_id"] = location
+            if effect.cost is not None:
+                args["unit_cost"] = effect.cost
+        elif effect.verb == "reserve":
+            args["location_id"] = location
+        elif effect.verb == "move":
+            args |= {"from_location_id": location, "to_location_id": to}
+        else:  # issue, scrap
+            args["from_location_id"] = location
+        if effect.verb in ("issue", "move"):
+            # What the document reserved earlier (on submit, say) is what it now takes.
+            held = [r for r in self._held(item.id, location) if r not in self._consumed]
+            if held:
+                args["reservation_ids"] = held
+                self._consumed.update(held)
+        return args
+
+
+_OPERATIONS = {"receive": "receive", "issue": "issue", "move": "move", "scrap": "scrap",
+               "reserve": "reserve", "release": "release"}
+

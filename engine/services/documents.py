@@ -1,0 +1,380 @@
+"""The document lifecycle: draft → submitted → in approval → approved | rejected |
+withdrawn, and approved → cancelled.
+
+Every action is one transaction (DESIGN.md §5): lock the document → check and
+validate → step the flow (pure) → evaluate the rules bound to the events that fired →
+post their effects to the ledger → write tasks, timers, timeline, outbox and audit.
+If the ledger refuses, nothing of the action is kept and the caller gets the ledger's
+result with the rule and line that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from engine.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationError
+from engine.flows import (
+    Action,
+    ActionKind,
+    FlowInstance,
+    Refusal,
+    Step,
+    TaskState,
+    advance,
+    instance_from_json,
+    instance_to_json,
+    start,
+)
+from engine.forms import FieldKind, check_document, format_serial, serial_scope, to_json
+from engine.services import definitions as defs
+from engine.services import doc_effects
+from engine.services.context import SYSTEM, CallContext, audit
+from engine.services.doc_support import Conditions, StoreResolver, eval_context
+from engine.services.identity import Principal
+from engine.store.db import Store
+from engine.store.doc_repo import DocRepo
+from engine.store.doc_tables import DocEvent, Document
+from engine.store.ledger_apply import Stale
+from engine.store.uow import UnitOfWork, transaction
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 10
+STATUS = {"running": "in_approval", "approved": "approved", "rejected": "rejected",
+          "withdrawn": "withdrawn", "cancelled": "cancelled"}
+ENDED = {"approved", "rejected", "withdrawn", "cancelled"}
+USER_ACTIONS = {k.value for k in ActionKind} - {"timeout"}  # timeouts come from timers only
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentView:
+    id: int
+    form_key: str
+    serial: str | None
+    status: str
+    data: dict[str, Any]
+    submitter: str
+    revision: int
+    versions: dict[str, int | None]
+    open_tasks: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an action did: the document after it, the events, the ledger movements."""
+
+    document: DocumentView
+    events: tuple[str, ...] = ()
+    movements: int = 0
+    repeated: bool = False  # the same action had already taken effect (a double click)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRequest:
+    kind: str  # approve reject transfer add_before add_after withdraw remind comment cancel
+    task: str | None = None
+    comment: str | None = None
+    target: str | None = None
+    return_to: str | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+def view(doc: Document) -> DocumentView:
+    tasks: tuple[dict[str, str], ...] = ()
+    if doc.flow:
+        instance = instance_from_json(doc.flow)
+        tasks = tuple({"task": t.id, "node": t.node, "assignee": t.assignee}
+                      for t in instance.tasks if t.state.open)
+    return DocumentView(doc.id, doc.form_key, doc.serial, doc.status, dict(doc.data),
+                        doc.submitter, doc.revision,
+                        {"form": doc.form_version, "flow": doc.flow_version,
+                         "rules": doc.rules_version}, tasks)
+
+
+def _retrying(store: Store, work: Callable[[UnitOfWork], T]) -> T:
+    """Run an action, planning it again when the ledger found its snapshot stale."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return transaction(store, work)
+        except Stale:
+            if attempt == MAX_ATTEMPTS - 1:
+                raise Conflict.of("document.busy", "The stock changed too often while posting: "
+                                  "try again", "过账时库存变动过于频繁，请重试") from None
+    raise AssertionError("unreachable")
+
+
+def _load(uow: UnitOfWork, principal: Principal, document_id: int, *, lock: bool = False
+          ) -> Document:
+    doc = DocRepo(uow.session).document(principal.tenant_id, document_id, lock=lock)
+    if doc is None:
+        raise NotFound.of("document.not_found", f"No document {document_id}",
+                          f"单据 {document_id} 不存在", path="document_id")
+    return doc
+
+
+def _check(uow: UnitOfWork, bundle: defs.Bundle, data: Any, now: datetime, *, partial: bool
+           ) -> dict[str, Any]:
+    ctx = eval_context(uow, 0, now)
+    checked = check_document(bundle.form, data, partial=partial, ctx=ctx,
+                             constants=bundle.constants)
+    if checked.problems:
+        raise ValidationError(checked.problems)
+    return checked.values
+
+
+# drafts --------------------------------------------------------------------------------
+
+def create_draft(store: Store, principal: Principal, form_key: str, data: Mapping[str, Any],
+                 ctx: CallContext = SYSTEM) -> DocumentView:
+    def work(uow: UnitOfWork) -> DocumentView:
+        now = ctx.now()
+        bundle = defs.bundle(uow, principal.tenant_id, form_key)
+        values = _check(uow, bundle, data, now, partial=True)
+        doc = Document(tenant_id=principal.tenant_id, form_key=form_key,
+                       form_version=bundle.form_version, status="draft",
+                       data=to_json(bundle.form, values), submitter=principal.username,
+                       submitter_id=principal.user_id, revision=1, created_at=now,
+                       updated_at=now)
+        DocRepo(uow.session).add(doc)
+        _record(uow, doc, principal.username, "create", now)
+        audit(uow, ctx, tenant_id=principal.tenant_id, object_type="document",
+              object_id=doc.id, action="create", after=doc.data)
+        return view(doc)
+
+    return transaction(store, work)
+
+
+def update_draft(store: Store, principal: Principal, document_id: int,
+                 data: Mapping[str, Any], ctx: CallContext = SYSTEM) -> DocumentView:
+    def work(uow: UnitOfWork) -> DocumentView:
+        now = ctx.now()
+        doc = _load(uow, principal, document_id, lock=True)
+        _must_be_own_draft(doc, principal)
+        bundle = defs.bundle(uow, principal.tenant_id, doc.form_key)
+        before = dict(doc.data)
+        doc.data = to_json(bundle.form, _check(uow, bundle, data, now, partial=True))
+        doc.form_version, doc.updated_at, doc.revision = bundle.form_version, now, \
+            doc.revision + 1
+        audit(uow, ctx, tenant_id=principal.tenant_id, object_type="document",
+              object_id=doc.id, action="update", before=before, after=doc.data)
+        return view(doc)
+
+    return transaction(store, work)
+
+
+def _must_be_own_draft(doc: Document, principal: Principal) -> None:
+    if doc.status != "draft":
+        raise Conflict.of("document.not_draft", f"Document {doc.id} is {doc.status}, "
+                          "not a draft", f"单据 {doc.id} 已是 {doc.status} 状态，不是草稿",
+                          path="status")
+    if doc.submitter != principal.username:
+        raise PermissionDenied.of("document.not_yours", "Only its creator may change a draft",
+                                  "只有创建人可以修改草稿")
+
+
+# submit ----------------------------------------------------------------------------------
+
+def submit(store: Store, principal: Principal, document_id: int, *,
+           chosen: Mapping[str, Sequence[str]] | None = None,
+           ctx: CallContext = SYSTEM) -> Outcome:
+    """Submit a draft: validate, number it, start its flow (or approve it at once when
+    its form has no flow: the quick path a POS uses) and post the rules' effects."""
+    def work(uow: UnitOfWork) -> Outcome:
+        doc = _load(uow, principal, document_id, lock=True)
+        _must_be_own_draft(doc, principal)
+        return _submit(uow, principal, doc, chosen, ctx)
+
+    return _retrying(store, work)
+
+
+def submit_new(store: Store, principal: Principal, form_key: str, data: Mapping[str, Any], *,
+               chosen: Mapping[str, Sequence[str]] | None = None,
+               ctx: CallContext = SYSTEM) -> Outcome:
+    """Create and submit in one transaction (nothing is kept if it is refused)."""
+    def work(uow: UnitOfWork) -> Outcome:
+        now = ctx.now()
+        bundle = defs.bundle(uow, principal.tenant_id, form_key)
+        doc = Document(tenant_id=principal.tenant_id, form_key=form_key,
+                       form_version=bundle.form_version, status="draft",
+                       data=dict(data), submitter=principal.username,
+                       submitter_id=principal.user_id, revision=0, created_at=now,
+                       updated_at=now)
+        DocRepo(uow.session).add(doc)
+        return _submit(uow, principal, doc, chosen, ctx)
+
+    return _retrying(store, work)
+
+
+def _submit(uow: UnitOfWork, principal: Principal, doc: Document,
+            chosen: Mapping[str, Sequence[str]] | None, ctx: CallContext) -> Outcome:
+    now = ctx.now()
+    bundle = defs.bundle(uow, principal.tenant_id, doc.form_key)
+    values = _check(uow, bundle, doc.data, now, partial=False)
+    _number(uow, principal.tenant_id, doc, bundle, values, now)
+    doc.form_version, doc.flow_version, doc.rules_version = (
+        bundle.form_version, bundle.flow_version, bundle.rules_version)
+    doc.data, doc.submitted_at = to_json(bundle.form, values), now
+    if bundle.flow is None:
+        return _finish_quick(uow, principal, doc, bundle, values, ctx)
+    econtext = eval_context(uow, principal.tenant_id, now)
+    step = start(bundle.flow, values, principal.username, now,
+                 StoreResolver(uow, principal.tenant_id),
+                 Conditions(bundle.form, bundle.constants, econtext), chosen)
+    if not step.ok:
+        raise ValidationError(step.problems or _refusal_problems(step))
+    return _apply(uow, principal.username, doc, bundle, values, step, "submit", None, ctx)
+
+
+def _number(uow: UnitOfWork, tenant_id: int, doc: Document, bundle: defs.Bundle,
+            values: dict[str, Any], now: datetime) -> None:
+    """Give each serial field its number: gap-free, the counter moves in this transaction."""
+    for f in bundle.form.fields:
+        if f.kind is FieldKind.SERIAL and f.pattern and not values.get(f.key):
+            day = now.date()
+            seq = DocRepo(uow.session).next_serial(tenant_id, doc.form_key,
+                                                   serial_scope(f.pattern, day))
+            values[f.key] = format_serial(f.pattern, day, seq)
+            doc.serial = doc.serial or values[f.key]
+
+
+def _finish_quick(uow: UnitOfWork, principal: Principal, doc: Document, bundle: defs.Bundle,
+                  values: dict[str, Any], ctx: CallContext) -> Outcome:
+    events = ["submitted", "approved"]
+    moved = doc_effects.post_events(uow, principal, doc, bundle, values, events, ctx)
+    doc.status, doc.finished_at, doc.revision = "approved", ctx.now(), doc.revision + 1
+    doc.updated_at = ctx.now()
+    _record(uow, doc, principal.username, "submit", ctx.now())
+    audit(uow, ctx, tenant_id=doc.tenant_id, object_type="document", object_id=doc.id,
+          action="submit", after={"status": doc.status, "serial": doc.serial})
+    return Outcome(view(doc), tuple(events), moved)
+
+
+# actions -----------------------------------------------------------------------------------
+
+def act(store: Store, principal: Principal, document_id: int, request: ActionRequest,
+        ctx: CallContext = SYSTEM) -> Outcome:
+    """Approve, reject, transfer, add an approver, withdraw, remind, comment or cancel."""
+    if request.kind not in USER_ACTIONS:
+        raise PermissionDenied.of("document.bad_action", f"'{request.kind}' is not an action "
+                                  "people can take", f"'{request.kind}' 不是可执行的操作",
+                                  path="action")
+
+    def work(uow: UnitOfWork) -> Outcome:
+        doc = _load(uow, principal, document_id, lock=True)
+        return act_in(uow, principal.tenant_id, principal.username, doc, request, ctx)
+
+    return _retrying(store, work)
+
+
+def act_in(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document, request: ActionRequest,
+           ctx: CallContext) -> Outcome:
+    """:func:`act` on a locked document inside an open transaction (timers use it)."""
+    now = ctx.now()
+    bundle = defs.bundle(uow, tenant_id, doc.form_key, form_version=doc.form_version,
+                         flow_version=doc.flow_version, rules_version=doc.rules_version,
+                         pinned=True)
+    if bundle.flow is None or doc.flow is None:
+        return _act_without_flow(uow, tenant_id, actor, doc, bundle, request, ctx)
+    data = {**doc.data, **request.fields}
+    values = _check(uow, bundle, data, now, partial=False)
+    action = Action(ActionKind(request.kind), request.task, request.comment, request.target,
+                    request.return_to, tuple(sorted(_changed(doc.data, request.fields))))
+    econtext = eval_context(uow, tenant_id, now)
+    instance = instance_from_json(doc.flow)
+    step = advance(bundle.flow, instance, action, actor, now, StoreResolver(uow, tenant_id),
+                   Conditions(bundle.form, bundle.constants, econtext), values)
+    if _already_done(step, instance, actor, request.kind):
+        return Outcome(view(doc), repeated=True)
+    if not step.ok:
+        raise _refused(step)
+    doc.data = to_json(bundle.form, values)
+    return _apply(uow, actor, doc, bundle, values, step, request.kind, request.comment, ctx)
+
+
+def _already_done(step: Step, instance: FlowInstance, actor: str, kind: str) -> bool:
+    """A double click or a retry: this actor already decided this way."""
+    if step.refusal not in (Refusal.ALREADY_DECIDED, Refusal.NOT_RUNNING):
+        return False
+    decided = {"approve": TaskState.APPROVED, "reject": TaskState.REJECTED}.get(kind)
+    return decided is not None and any(
+        t.assignee == actor and t.state is decided for t in instance.tasks)
+
+
+def _changed(before: Mapping[str, Any], edits: Mapping[str, Any]) -> set[str]:
+    return {k for k, v in edits.items() if before.get(k) != v}
+
+
+def _act_without_flow(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document,
+                      bundle: defs.Bundle, request: ActionRequest, ctx: CallContext) -> Outcome:
+    """A document without a flow can only be cancelled (by an admin) once approved."""
+    if request.kind != "cancel":
+        raise Conflict.of("document.no_flow", "This document has no approval flow",
+                          "该单据没有审批流程", path="action")
+    if actor not in StoreResolver(uow, tenant_id).admins():
+        raise PermissionDenied.of("flows.not_admin", "Only an administrator may cancel",
+                                  "只有管理员可以作废单据")
+    if doc.status == "cancelled":
+        return Outcome(view(doc), repeated=True)
+    if doc.status != "approved":
+        raise Conflict.of("flows.not_approved", "Only an approved document can be cancelled",
+                          "只有已通过的单据可以作废")
+    values = _check(uow, bundle, doc.data, ctx.now(), partial=False)
+    principal_like = _Actor(tenant_id, actor)
+    moved = doc_effects.post_events(uow, principal_like, doc, bundle, values, ["cancelled"], ctx)
+    doc.status, doc.revision, doc.updated_at = "cancelled", doc.revision + 1, ctx.now()
+    _record(uow, doc, actor, "cancel", ctx.now(), request.comment)
+    audit(uow, ctx, tenant_id=tenant_id, object_type="document", object_id=doc.id,
+          action="cancel", after={"status": doc.status})
+    return Outcome(view(doc), ("cancelled",), moved)
+
+
+@dataclass(frozen=True, slots=True)
+class _Actor:
+    tenant_id: int
+    username: str
+
+
+def _refused(step: Step) -> Exception:
+    problems = list(step.problems) or _refusal_problems(step)
+    if step.refusal in (Refusal.NOT_YOUR_TASK, Refusal.NOT_SUBMITTER, Refusal.NOT_ADMIN,
+                        Refusal.NOT_INVOLVED):
+        return PermissionDenied(problems)
+    return Conflict(problems)
+
+
+def _refusal_problems(step: Step) -> list[Problem]:
+    from engine.errors import problem
+
+    refusal = step.refusal
+    assert refusal is not None
+    return [problem(refusal.code, refusal.name.replace("_", " ").lower(),
+                    refusal.name.replace("_", " ").lower(), path="action")]
+
+
+def _apply(uow: UnitOfWork, actor: str, doc: Document, bundle: defs.Bundle,
+           values: dict[str, Any], step: Step, action: str, comment: str | None,
+           ctx: CallContext) -> Outcome:
+    now = ctx.now()
+    assert step.instance is not None
+    events = [str(e) for e in step.events]
+    moved = doc_effects.post_events(uow, _Actor(doc.tenant_id, actor), doc, bundle, values,
+                                    events, ctx)
+    instance = step.instance
+    doc.flow = instance_to_json(instance)
+    doc.status = STATUS[instance.status.value]
+    doc.revision, doc.updated_at = doc.revision + 1, now
+    if doc.status in ENDED:
+        doc.finished_at = now
+    doc_effects.sync_tasks(uow, doc, instance, step.effects, now)
+    _record(uow, doc, actor, action, now, comment, detail={"events": events})
+    audit(uow, ctx, tenant_id=doc.tenant_id, object_type="document", object_id=doc.id,
+          action=action, after={"status": doc.status, "events": events})
+    return Outcome(view(doc), tuple(events), moved)
+
+
+def _record(uow: UnitOfWork, doc: Document, actor: str, action: str, now: datetime,
+            comment: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    uow.session.add(DocEvent(tenant_id=doc.tenant_id, document_id=doc.id, at=now, actor=actor,
+                             action=action, comment=comment, detail=detail or {}))

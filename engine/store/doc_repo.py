@@ -1,0 +1,155 @@
+"""SQL for definitions, documents, tasks, timeline, timers, serials and the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from engine.store.doc_tables import (
+    Definition,
+    DocEvent,
+    DocTask,
+    Document,
+    OutboxMessage,
+    SerialCounter,
+    Timer,
+)
+from engine.store.ledger_tables import Location
+
+
+class DocRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: object) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    # definitions -----------------------------------------------------------------------
+    def definition(self, tenant_id: int, kind: str, key: str, version: int | None = None,
+                   *, state: str = "published") -> Definition | None:
+        """A published version (the newest when ``version`` is None), or the draft."""
+        query = select(Definition).where(
+            Definition.tenant_id == tenant_id, Definition.kind == kind, Definition.key == key,
+            Definition.state == state)
+        if version is not None:
+            query = query.where(Definition.version == version)
+        return self.session.execute(
+            query.order_by(Definition.version.desc()).limit(1)).scalar_one_or_none()
+
+    def definitions(self, tenant_id: int, kind: str | None = None) -> Sequence[Definition]:
+        query = select(Definition).where(Definition.tenant_id == tenant_id)
+        if kind is not None:
+            query = query.where(Definition.kind == kind)
+        return self.session.execute(
+            query.order_by(Definition.kind, Definition.key, Definition.version)).scalars().all()
+
+    def last_version(self, tenant_id: int, kind: str, key: str) -> int:
+        found = self.session.execute(select(func.max(Definition.version)).where(
+            Definition.tenant_id == tenant_id, Definition.kind == kind,
+            Definition.key == key)).scalar_one()
+        return int(found or 0)
+
+    def location_codes(self, tenant_id: int) -> list[str]:
+        return list(self.session.execute(select(Location.code).where(
+            Location.tenant_id == tenant_id).order_by(Location.code)).scalars())
+
+    # documents -------------------------------------------------------------------------
+    def document(self, tenant_id: int, document_id: int, *, lock: bool = False
+                 ) -> Document | None:
+        query = select(Document).where(Document.tenant_id == tenant_id,
+                                       Document.id == document_id)
+        if lock:
+            query = query.with_for_update()
+        return self.session.execute(query).scalar_one_or_none()
+
+    def documents(self, tenant_id: int, *, submitter: str | None = None,
+                  form_key: str | None = None, status: str | None = None, limit: int = 100,
+                  before_id: int | None = None) -> Sequence[Document]:
+        query = select(Document).where(Document.tenant_id == tenant_id)
+        if submitter is not None:
+            query = query.where(Document.submitter == submitter)
+        if form_key is not None:
+            query = query.where(Document.form_key == form_key)
+        if status is not None:
+            query = query.where(Document.status == status)
+        if before_id is not None:
+            query = query.where(Document.id < before_id)
+        return self.session.execute(query.order_by(Document.id.desc()).limit(limit)
+                                    ).scalars().all()
+
+    # tasks and timeline -----------------------------------------------------------------
+    def tasks_of(self, tenant_id: int, document_id: int) -> dict[str, DocTask]:
+        rows = self.session.execute(select(DocTask).where(
+            DocTask.tenant_id == tenant_id, DocTask.document_id == document_id)).scalars()
+        return {r.task_key: r for r in rows}
+
+    def tasks_for(self, tenant_id: int, assignee: str, states: Sequence[str], limit: int = 100
+                  ) -> list[tuple[DocTask, Document]]:
+        rows = self.session.execute(
+            select(DocTask, Document).join(Document, (Document.id == DocTask.document_id)
+                                           & (Document.tenant_id == DocTask.tenant_id))
+            .where(DocTask.tenant_id == tenant_id, DocTask.assignee == assignee,
+                   DocTask.state.in_(states))
+            .order_by(DocTask.id.desc()).limit(limit)).all()
+        return [(task, doc) for task, doc in rows]
+
+    def task_counts(self, tenant_id: int, assignee: str) -> dict[str, int]:
+        rows = self.session.execute(
+            select(DocTask.state, func.count()).where(
+                DocTask.tenant_id == tenant_id, DocTask.assignee == assignee)
+            .group_by(DocTask.state)).all()
+        return {state: int(n) for state, n in rows}
+
+    def timeline(self, tenant_id: int, document_id: int) -> Sequence[DocEvent]:
+        return self.session.execute(select(DocEvent).where(
+            DocEvent.tenant_id == tenant_id, DocEvent.document_id == document_id
+        ).order_by(DocEvent.id)).scalars().all()
+
+    # timers ------------------------------------------------------------------------------
+    def cancel_timers(self, tenant_id: int, document_id: int, node: str | None = None) -> None:
+        query = update(Timer).where(Timer.tenant_id == tenant_id,
+                                    Timer.document_id == document_id, Timer.state == "pending")
+        if node is not None:
+            query = query.where(Timer.node == node)
+        self.session.execute(query.values(state="cancelled"))
+
+    def claim_due_timers(self, now: datetime, limit: int) -> list[Timer]:
+        """Due timers, locked so that a concurrent tick skips them, marked fired."""
+        rows = self.session.execute(
+            select(Timer).where(Timer.state == "pending", Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id).limit(limit)
+            .with_for_update(skip_locked=True)).scalars().all()
+        for row in rows:
+            row.state, row.fired_at = "fired", now
+        self.session.flush()
+        return list(rows)
+
+    # serial numbers ------------------------------------------------------------------------
+    def next_serial(self, tenant_id: int, form_key: str, scope: str) -> int:
+        """The next number for (form, scope): one atomic upsert; the counter row stays
+        locked until the document that takes the number commits (or rolls back)."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(SerialCounter).values(
+            tenant_id=tenant_id, form_key=form_key, scope=scope, last=1)
+        upsert = stmt.on_conflict_do_update(
+            index_elements=["tenant_id", "form_key", "scope"],
+            set_={"last": SerialCounter.last + 1}).returning(SerialCounter.last)
+        return int(self.session.execute(upsert).scalar_one())
+
+    # outbox --------------------------------------------------------------------------------
+    def notify(self, tenant_id: int, topic: str, payload: dict[str, Any], now: datetime
+               ) -> None:
+        self.session.add(OutboxMessage(tenant_id=tenant_id, kind="notify", topic=topic,
+                                       payload=payload, created_at=now, attempts=0))
+
+    def pending_outbox(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        return self.session.execute(select(OutboxMessage).where(
+            OutboxMessage.delivered_at.is_(None)).order_by(OutboxMessage.id).limit(limit)
+            .with_for_update(skip_locked=True)).scalars().all()

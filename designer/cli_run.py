@@ -114,6 +114,10 @@ def register(main: click.Group) -> None:
 def _serve(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
+    from designer.embedded import start_ticker
+
+    if start_ticker(app):
+        click.echo("Timers and reservation expiry run in this process (no Redis configured).")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 

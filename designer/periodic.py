@@ -24,6 +24,7 @@ class Periodic:
 SCHEDULE: tuple[Periodic, ...] = (
     Periodic("verify_audit", 24 * 3600, tasks.verify_audit),
     Periodic("expire_reservations", 60, tasks.expire_reservations),
+    Periodic("tick_timers", 30, tasks.tick_timers),
 )
 
 

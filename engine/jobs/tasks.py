@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.jobs import runtime
-from engine.services import audit, posting
+from engine.services import audit, posting, timers
 
 
 def verify_audit(tenant_slug: str | None = None) -> dict[str, Any]:
@@ -21,3 +21,8 @@ def verify_audit(tenant_slug: str | None = None) -> dict[str, Any]:
 def expire_reservations() -> int:
     """Expire reservations whose time ran out (a periodic job)."""
     return posting.expire_due(runtime.store())
+
+
+def tick_timers() -> int:
+    """Fire the durable timers that are due (a periodic job)."""
+    return timers.tick(runtime.store())

@@ -81,10 +81,10 @@ def _post(uow: UnitOfWork, actor: Actor, doc: Document, bundle: Bundle, event: s
     result = posting.post_in(uow, doc.tenant_id, origin, effects, acting)
     if result.code in (Result.OK, Result.EXISTS):
         return len(result.movements) if result.code is Result.OK else 0
-    raise Conflict(_located(result.problem(), result.details.get("effect", "")))
+    raise Conflict(located(result.problem(), result.details.get("effect", "")))
 
 
-def _located(found: Problem, effect_key: str) -> Problem:
+def located(found: Problem, effect_key: str) -> Problem:
     """Point a ledger refusal at the rule statement and document line behind it."""
     match = _KEY.search(effect_key)
     if not match:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from jsonschema.exceptions import ValidationError as SchemaError  # type: ignore[import-untyped]
+from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.errors import Problem
 

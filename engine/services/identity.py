@@ -121,6 +121,11 @@ def create_tenant(store: Store, slug: str, name: str | None = None,
     return transaction(store, work)
 
 
+def get_tenant_in(uow: UnitOfWork, slug: str) -> Tenant:
+    """The tenant row inside an open transaction (NotFound when absent)."""
+    return _require_tenant(uow, slug)
+
+
 def get_tenant(store: Store, slug: str) -> TenantInfo:
     return transaction(store, lambda uow: _info(_require_tenant(uow, slug)), write=False)
 
@@ -173,6 +178,40 @@ def create_user(
         return NewUser(principal, generated)
 
     return transaction(store, work)
+
+
+def create_member_in(uow: UnitOfWork, tenant: Tenant, username: str, *,
+                     display_name: str | None = None, admin: bool = False,
+                     department: str | None = None, roles: tuple[str, ...] = (),
+                     password_hash: str | None = None, now: datetime) -> int:
+    """A user who belongs to ``tenant``, inside an open transaction, without audit.
+
+    Without a password hash the user cannot sign in until an administrator sets a
+    password (template demo staff are created this way)."""
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise ValidationError.of(
+            "user.bad_username", f"'{username}' is not a valid username",
+            f"'{username}' 不是有效的用户名", path="username")
+    if uow.identity.user_by_username(username) is not None:
+        raise Conflict.of("user.exists", f"User '{username}' already exists",
+                          f"用户 '{username}' 已存在", path="username")
+    user = User(username=username, display_name=display_name or username,
+                password_hash=password_hash, is_active=True, created_at=now)
+    uow.identity.add(user)
+    dept = _department(uow, tenant, department) if department else None
+    member = Membership(tenant_id=tenant.id, user_id=user.id, is_admin=admin, status="active",
+                        created_at=now, department_id=dept.id if dept else None)
+    uow.identity.add(member)
+    for key in roles:
+        uow.identity.grant_role(tenant.id, member.id, _role(uow, tenant, key).id)
+    return user.id
+
+
+def set_head_in(uow: UnitOfWork, tenant: Tenant, department: str, username: str) -> None:
+    """Make ``username`` the head of ``department`` (open transaction, no audit)."""
+    _department(uow, tenant, department).head_user_id = _require_member(
+        uow, tenant, username)[0].id
 
 
 def set_password(store: Store, tenant_slug: str, username: str, password: str | None = None,
@@ -243,6 +282,16 @@ def principal(store: Store, tenant_id: int, user_id: int) -> Principal | None:
     return transaction(store, work, write=False)
 
 
+def principal_named(store: Store, tenant_slug: str, username: str) -> Principal:
+    """A member's principal by username: for system jobs acting as a person (demo data)."""
+    def work(uow: UnitOfWork) -> Principal:
+        tenant = _require_tenant(uow, tenant_slug)
+        user, member = _require_member(uow, tenant, username)
+        return _principal(uow, tenant, user, member)
+
+    return transaction(store, work, write=False)
+
+
 # roles and departments -------------------------------------------------------
 
 def _role(uow: UnitOfWork, tenant: Tenant, key: str) -> Role:
@@ -265,16 +314,22 @@ def create_role(store: Store, tenant_slug: str, key: str, labels: dict[str, str]
                 ctx: CallContext = SYSTEM) -> int:
     def work(uow: UnitOfWork) -> int:
         tenant = _require_tenant(uow, tenant_slug)
-        if uow.identity.role(tenant.id, key) is not None:
-            raise Conflict.of("role.exists", f"Role '{key}' already exists",
-                              f"角色 '{key}' 已存在", path="key")
-        role = Role(tenant_id=tenant.id, key=key, labels=labels)
-        uow.identity.add(role)
-        audit(uow, ctx, tenant_id=tenant.id, object_type="role", object_id=role.id,
+        role_id = create_role_in(uow, tenant.id, key, labels)
+        audit(uow, ctx, tenant_id=tenant.id, object_type="role", object_id=role_id,
               action="create", after={"key": key, "labels": labels})
-        return role.id
+        return role_id
 
     return transaction(store, work)
+
+
+def create_role_in(uow: UnitOfWork, tenant_id: int, key: str, labels: dict[str, str]) -> int:
+    """:func:`create_role` inside an open transaction, without its audit event."""
+    if uow.identity.role(tenant_id, key) is not None:
+        raise Conflict.of("role.exists", f"Role '{key}' already exists",
+                          f"角色 '{key}' 已存在", path="key")
+    role = Role(tenant_id=tenant_id, key=key, labels=labels)
+    uow.identity.add(role)
+    return role.id
 
 
 def grant_role(store: Store, tenant_slug: str, username: str, key: str,
@@ -294,20 +349,27 @@ def create_department(store: Store, tenant_slug: str, code: str, labels: dict[st
                       ctx: CallContext = SYSTEM) -> int:
     def work(uow: UnitOfWork) -> int:
         tenant = _require_tenant(uow, tenant_slug)
-        if uow.identity.department(tenant.id, code) is not None:
-            raise Conflict.of("department.exists", f"Department '{code}' already exists",
-                              f"部门 '{code}' 已存在", path="code")
-        parent_row = _department(uow, tenant, parent) if parent else None
-        head_user = _require_member(uow, tenant, head)[0] if head else None
-        dept = Department(tenant_id=tenant.id, code=code, labels=labels,
-                          parent_id=parent_row.id if parent_row else None,
-                          head_user_id=head_user.id if head_user else None)
-        uow.identity.add(dept)
-        audit(uow, ctx, tenant_id=tenant.id, object_type="department", object_id=dept.id,
+        dept_id = create_department_in(uow, tenant, code, labels, parent=parent, head=head)
+        audit(uow, ctx, tenant_id=tenant.id, object_type="department", object_id=dept_id,
               action="create", after={"code": code, "parent": parent, "head": head})
-        return dept.id
+        return dept_id
 
     return transaction(store, work)
+
+
+def create_department_in(uow: UnitOfWork, tenant: Tenant, code: str, labels: dict[str, str], *,
+                         parent: str | None = None, head: str | None = None) -> int:
+    """:func:`create_department` inside an open transaction, without its audit event."""
+    if uow.identity.department(tenant.id, code) is not None:
+        raise Conflict.of("department.exists", f"Department '{code}' already exists",
+                          f"部门 '{code}' 已存在", path="code")
+    parent_row = _department(uow, tenant, parent) if parent else None
+    head_user = _require_member(uow, tenant, head)[0] if head else None
+    dept = Department(tenant_id=tenant.id, code=code, labels=labels,
+                      parent_id=parent_row.id if parent_row else None,
+                      head_user_id=head_user.id if head_user else None)
+    uow.identity.add(dept)
+    return dept.id
 
 
 def set_membership(store: Store, tenant_slug: str, username: str, *,

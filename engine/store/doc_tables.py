@@ -162,3 +162,16 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer)
+
+
+class TemplateInstall(Base):
+    """Which version of an industry template a tenant installed, and when."""
+
+    __tablename__ = "template_installs"
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    version: Mapped[str] = mapped_column(String(20))
+    installed_at: Mapped[datetime]
+    upgraded_at: Mapped[datetime | None]
+    demo_loaded: Mapped[bool]

@@ -1,0 +1,55 @@
+"""Demo documents of a template: submitted and acted on as the template's staff would,
+each through the ordinary document services, so demo stock is real stock."""
+
+from __future__ import annotations
+
+from engine.errors import EngineError
+from engine.services import documents, identity
+from engine.services.context import CallContext
+from engine.services.documents import ActionRequest
+from engine.services.template_pkg import Package
+from engine.store.db import Store
+from engine.store.doc_tables import TemplateInstall
+from engine.store.uow import UnitOfWork, transaction
+
+
+def play(store: Store, tenant_slug: str, pkg: Package, ctx: CallContext) -> list[str]:
+    """Run every demo document; return one line per document saying how it ended.
+
+    A document the template expects to be refused (``"expect": "refused"``) is
+    reported as such; any other refusal stops the demo and is raised.
+    """
+    lines = []
+    for n, step in enumerate(pkg.demo):
+        who = identity.principal_named(store, tenant_slug, step["by"])
+        acting = CallContext(who.user_id, who.username, ctx.client_addr, ctx.request_id,
+                             ctx.clock)
+        try:
+            out = documents.submit_new(store, who, step["form"], step["data"], ctx=acting)
+            for action in step.get("then", []):
+                actor = identity.principal_named(store, tenant_slug, action["by"])
+                out = documents.act(store, actor, out.document.id, ActionRequest(
+                    action["action"], comment=action.get("comment"),
+                    target=action.get("target"), return_to=action.get("return_to"),
+                    fields=action.get("fields", {})),
+                    CallContext(actor.user_id, actor.username, clock=ctx.clock))
+        except EngineError as error:
+            if step.get("expect") == "refused":
+                lines.append(f"{n}: {step['form']} refused as expected ({error.code})")
+                continue
+            raise
+        expected = step.get("expect")
+        if expected and expected != out.document.status:
+            raise AssertionError(f"demo document {n} ({step['form']}) ended "
+                                 f"{out.document.status}, expected {expected}")
+        lines.append(f"{n}: {step['form']} {out.document.serial or out.document.id} "
+                     f"{out.document.status}")
+
+    def mark(uow: UnitOfWork) -> None:
+        tenant = identity.get_tenant_in(uow, tenant_slug)
+        record = uow.session.get(TemplateInstall, (tenant.id, pkg.key))
+        if record is not None:
+            record.demo_loaded = True
+
+    transaction(store, mark)
+    return lines

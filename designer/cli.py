@@ -191,11 +191,12 @@ def verify_ledger(app: Flask, tenant_slug: str | None) -> None:
     sys.exit(0 if all(r.ok for r in reports) else 1)
 
 
-from designer import cli_rules, cli_run  # noqa: E402  (register the other commands)
+from designer import cli_rules, cli_run, cli_templates  # noqa: E402  (the other commands)
 
 cli_run.register(main)
 cli_run.register_scheduler(main)
 cli_rules.register(main)
+cli_templates.register(main)
 
 if __name__ == "__main__":  # python -m designer.cli
     main()

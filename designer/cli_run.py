@@ -12,7 +12,7 @@ import templates_library
 from designer import runtime
 from engine.errors import Conflict
 from engine.jobs import runtime as job_runtime
-from engine.services import identity, system
+from engine.services import identity, system, templates
 from engine.services.context import CallContext
 
 CLI = CallContext(None, "cli")
@@ -43,15 +43,21 @@ def _first_run(app: Flask, tenant_slug: str, admin: str) -> None:
     click.secho("      └──────────────────────────────────────────────────────────", fg="yellow")
 
 
-def _template(template: str) -> None:
+def _template(app: Flask, template: str, tenant_slug: str) -> None:
     shipped = templates_library.available()
-    if template in shipped:
-        # Installing arrives with the template services; until then report honestly.
-        click.echo(f"[3/4] Template '{template}' is shipped but installing templates is "
-                   "not available yet; the tenant starts empty.")
-    else:
-        click.echo(f"[3/4] No template '{template}' is shipped yet "
+    if template not in shipped:
+        click.echo(f"[3/4] No template '{template}' is shipped "
                    f"(available: {', '.join(shipped) or 'none'}); the tenant starts empty.")
+        return
+    tenant = identity.list_tenants(runtime(app).store)[0].slug
+    click.echo(f"[3/4] Installing template '{template}' with its demo data into "
+               f"'{tenant}' …")
+    report = templates.install(runtime(app).store, tenant, template, ctx=CLI)
+    if report.applied or report.demo:
+        click.echo(f"      {len(report.applied)} definitions and records, "
+                   f"{len(report.demo)} demo documents")
+    else:
+        click.echo("      already installed; nothing changed")
 
 
 def register(main: click.Group) -> None:
@@ -74,7 +80,7 @@ def register(main: click.Group) -> None:
         before, after = system.upgrade_database(store)
         click.echo(f"      schema at {after}" + ("" if before == after else f" (was {before})"))
         _first_run(app, tenant_slug, admin)
-        _template(template)
+        _template(app, template, tenant_slug)
         if no_serve:
             click.echo("[4/4] Done (--no-serve).")
             return

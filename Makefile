@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck i18n bench-ledger bench-rules clean help
+.PHONY: run test lint typecheck i18n bench-ledger bench-rules bench-flows clean help
 
 help:
 	@echo "make run    - install, migrate, create the first tenant and admin, serve on :5000"
@@ -41,6 +41,10 @@ bench-ledger: $(STAMP)
 
 bench-rules: $(STAMP)
 	$(BIN)/python bench/bench_rules.py
+
+bench-flows: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/bench_flows.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,8 @@ Pipeline: ``grammar.lark`` (Lark, LALR) → :mod:`.transform` → typed frozen t
 (:mod:`.nodes`) → static checker (:mod:`.checker`, :mod:`.check_expr`) → closures
 (:mod:`.compile_expr`, :mod:`.compile_stmt`) → effects (:mod:`.effects`). No
 ``eval``/``exec``, no I/O, no attribute access on user data: referenced records are
-read through the ``lookup`` callback of :class:`EvalContext`. Limits (size, depth,
+read through the ``lookup`` callback of :class:`EvalContext`, stock figures
+(``on_hand(…)``) through its :class:`LedgerReader`. Limits (size, depth,
 steps, effects) live in :mod:`.limits`; every problem code in :mod:`.problems`.
 
 The rules package learns a form's fields through the :class:`Scope` protocol and
@@ -25,13 +26,23 @@ from .api import (
     compile_rules,
     split_message,
 )
-from .effects import CountEffect, Effect, Explode, Origin, ReleaseEffect, StockEffect
+from .effects import (
+    CountEffect,
+    Effect,
+    Explode,
+    LockEffect,
+    Origin,
+    ReleaseEffect,
+    StockEffect,
+)
 from .functions import Function, FunctionRegistry, Signature, default_functions
+from .ledger_functions import DictLedger
 from .limits import DEFAULT_LIMITS, Limits
 from .render import render_problem
 from .runtime import (
     EffectLimitExceeded,
     EvalContext,
+    LedgerReader,
     Lookup,
     RuleRuntimeError,
     StepLimitExceeded,
@@ -43,6 +54,7 @@ __all__ = [
     "CompiledExpression",
     "CompiledRules",
     "CountEffect",
+    "DictLedger",
     "DictScope",
     "Effect",
     "EffectLimitExceeded",
@@ -51,7 +63,9 @@ __all__ = [
     "FieldType",
     "Function",
     "FunctionRegistry",
+    "LedgerReader",
     "Limits",
+    "LockEffect",
     "Lookup",
     "Origin",
     "ReleaseEffect",

@@ -271,7 +271,7 @@ class ExprChecker:
         for index, t in enumerate(args):
             if not accepts(sig.param(index), t.scalar()):
                 self.report("rules.bad_argument", expr.args[index].pos, index=index + 1,
-                            name=expr.name, expected=sig.param(index).replace("|", " or "),
+                            name=expr.name, expected=describe_param(sig.param(index)),
                             found=t.describe())  # fmt: skip
                 return ANY
         scalars = [t.scalar() for t in args]
@@ -303,4 +303,11 @@ def accepts(spec: str, t: VType) -> bool:
     kinds = spec.split("|")
     if t.kind in {"subform", "row"}:
         return t.kind in kinds
+    if t.kind == "ref" and f"ref:{t.ref}" in kinds:
+        return True
     return "any" in kinds or t.kind in kinds
+
+
+def describe_param(spec: str) -> str:
+    """``"ref:item|text"`` → ``"item reference or text"`` (for messages)."""
+    return " or ".join(f"{k[4:]} reference" if k.startswith("ref:") else k for k in spec.split("|"))

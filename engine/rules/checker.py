@@ -123,6 +123,8 @@ class RuleChecker:
                 self.stock(stmt)
             case n.ReleaseAll():
                 pass
+            case n.Lock():
+                self.lock(stmt)
 
     def free(self, name: str, pos: n.Pos) -> bool:
         used = None
@@ -167,6 +169,12 @@ class RuleChecker:
             if location is not None:
                 self.location(location)
         self.clauses(stmt)
+
+    def lock(self, stmt: n.Lock) -> None:
+        t = self.value(stmt.location)
+        if not (t.kind == "any" or (t.kind == "ref" and t.ref == "location")):
+            self.report("rules.bad_lock", stmt.location.pos,
+                        verb="lock" if stmt.locked else "unlock", found=t.describe())  # fmt: skip
 
     def value(self, expr: n.Expr) -> VType:
         return self.x.scalar(expr, self.x.check(expr))

@@ -300,15 +300,24 @@ def _root(plan: PathPlan) -> Fn:
 
 def _field_of(plan: PathPlan, name: str, pos: n.Pos) -> Fn:
     """``row.name`` (a loop variable or a record field) in one closure, with its own guard."""
-    head, from_vars = plan.name, plan.root == "var"
+    head = plan.name
 
-    def field(env: Env) -> Any:
-        record = env.vars.get(head) if from_vars else env.values.get(head)
-        if type(record) is dict:
-            return record.get(name)
+    def of(env: Env, record: object) -> Any:
         try:
             return _get(record, name)
         except Fault as fault:
             raise fault.located(pos, env) from None
 
-    return field
+    if plan.root == "var":
+
+        def var_field(env: Env) -> Any:
+            record = env.vars.get(head)
+            return record.get(name) if type(record) is dict else of(env, record)
+
+        return var_field
+
+    def doc_field(env: Env) -> Any:
+        record = env.values.get(head)
+        return record.get(name) if type(record) is dict else of(env, record)
+
+    return doc_field

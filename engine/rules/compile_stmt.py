@@ -13,23 +13,18 @@ from decimal import Decimal
 from typing import Any
 
 from . import nodes as n
-from .compile_expr import ExprCompiler
-from .effects import CountEffect, Explode, Origin, ReleaseEffect, StockEffect
+from .compile_expr import ExprCompiler, Fn
+from .effect_makers import make_count, origins, stock_maker
+from .effects import CountEffect, Explode, LockEffect, Origin, ReleaseEffect, StockEffect
 from .runtime import Env, Fault, kind_of, number, rows_of, truth
+from .runtime import reference as _ref
 
 Exec = Callable[[Env], None]
 
 
-def _ref(value: object, what: str) -> str | int:
-    kind = type(value)
-    if kind is str or kind is int:
-        return value  # type: ignore[return-value]
-    if value is None:
-        raise Fault("rules.null_value", what=what)
-    raise Fault("rules.bad_reference", what=what, found=kind_of(value))
-
-
 def _qty(value: object, what: str) -> Decimal:
+    if type(value) is Decimal and value.is_finite() and value >= 0:
+        return value
     qty = number(value, what)
     if type(qty) is not Decimal:
         qty = Decimal(qty)
@@ -84,6 +79,8 @@ class StmtCompiler:
                 return self._stock(stmt)
             case n.ReleaseAll():
                 return self._release_all(stmt)
+            case n.Lock():
+                return self._lock(stmt)
         raise AssertionError(f"unknown statement {stmt!r}")
 
     def _let(self, stmt: n.Let) -> Exec:
@@ -120,6 +117,7 @@ class StmtCompiler:
                 rows = rows_of(source(env), what)
             except Fault as fault:
                 raise fault.located(pos, env) from None
+            names, trail = env.vars, env.rows
             for index, row in enumerate(rows):
                 env.steps += 1
                 if env.steps > env.max_steps:
@@ -128,12 +126,12 @@ class StmtCompiler:
                     bad = Fault("rules.bad_document", what=f"Row {index + 1} of {what}",
                                 expected="a record")  # fmt: skip
                     raise bad.located(pos, env)
-                env.vars[var] = row
-                env.rows.append(index)
+                names[var] = row
+                trail.append(index)
                 try:
                     body(env)
                 finally:
-                    env.rows.pop()
+                    trail.pop()
 
         return loop
 
@@ -147,6 +145,22 @@ class StmtCompiler:
 
         return release
 
+    def _lock(self, stmt: n.Lock) -> Exec:
+        location, pos, locked = self.exprs.compile(stmt.location), stmt.pos, stmt.locked
+        cost = 1 + n.size(stmt.location)
+
+        def lock(env: Env) -> None:
+            env.charge(cost, pos)
+            value = location(env)
+            try:
+                ref = _ref(value, "The location")
+            except Fault as fault:
+                raise fault.located(pos, env) from None
+            origin = Origin(env.rule_index, pos.line, pos.column, tuple(env.rows))
+            env.emit(LockEffect(ref, locked, origin), pos)
+
+        return lock
+
     def _stock(self, stmt: n.Stock) -> Exec:
         c = stmt.clauses
         depth = stmt.explosion.depth if stmt.explosion else None
@@ -155,19 +169,26 @@ class StmtCompiler:
         qty, item, location, to, *extra = (None if e is None else self.exprs.compile(e) for e in parts)
         assert qty is not None and item is not None and location is not None
         cost = 1 + sum(n.size(e) for e in parts if e is not None)
-        build, pos = _builder(stmt), stmt.pos
         optional = [(i, f) for i, f in enumerate(extra) if f is not None]
+        if not optional and stmt.verb != "count" and stmt.explosion is None:
+            return _plain_stock(stmt, cost, qty, item, location, to)
+        finish, pos = _finisher(stmt), stmt.pos
+        origin_of = origins(pos.line, pos.column)
+        none4: list[Any] = [None, None, None, None]
 
         def stock(env: Env) -> None:
             env.steps += cost
             if env.steps > env.max_steps:
                 env.charge(0, pos)
-            values = [qty(env), item(env), location(env), to(env) if to else None,
-                      None, None, None, None]  # fmt: skip
-            for index, fn in optional:
-                values[4 + index] = fn(env)
+            q, i, where = qty(env), item(env), location(env)
+            dest = to(env) if to is not None else None
+            more = none4
+            if optional:
+                more = [None, None, None, None]
+                for index, fn in optional:
+                    more[index] = fn(env)
             try:
-                effect = build(env, *values)
+                effect = finish(origin_of(env.rule_index, env.rows), q, i, where, dest, *more)
             except Fault as fault:
                 raise fault.located(pos, env) from None
             if len(env.effects) < env.max_effects:
@@ -182,25 +203,66 @@ def _label(expr: n.Expr) -> str:
     return expr.dotted if isinstance(expr, n.Path) else "the value"
 
 
-def _builder(stmt: n.Stock) -> Callable[..., Any]:
-    verb, policy, pos = stmt.verb, stmt.clauses.policy, stmt.pos
-    explode_kind = stmt.explosion.kind if stmt.explosion else None
-    qty_what = "The counted quantity" if verb == "count" else "The quantity"
+_QTY = "The quantity"
 
-    def build(env: Env, qty: Any, item: Any, location: Any, to: Any, batch: Any,
-              expiry: Any, cost: Any, depth: Any) -> Any:  # fmt: skip
-        origin = Origin(env.rule_index, pos.line, pos.column, tuple(env.rows))
-        amount = _qty(qty, qty_what)
-        item_ref = _ref(item, "The item")
-        location_ref = _ref(location, "The location")
+
+def _plain_stock(stmt: n.Stock, cost: int, qty: Fn, item: Fn, location: Fn, to: Fn | None) -> Exec:
+    """The common statement, without clauses or explosion: the general path, inlined."""
+    pos = stmt.pos
+    make, origin_of = stock_maker(stmt.verb, stmt.clauses.policy), origins(pos.line, pos.column)
+
+    def stock(env: Env) -> None:
+        env.steps += cost
+        if env.steps > env.max_steps:
+            env.charge(0, pos)
+        q, i, where = qty(env), item(env), location(env)
+        dest = None if to is None else to(env)
+        try:
+            amount = q if type(q) is Decimal and q.is_finite() and q >= 0 else _qty(q, _QTY)
+            item_ref = i if type(i) is str else _ref(i, "The item")
+            where_ref = where if type(where) is str else _ref(where, "The location")
+            if to is not None and type(dest) is not str:
+                dest = _ref(dest, "The destination")
+        except Fault as fault:
+            raise fault.located(pos, env) from None
+        effect = make(amount, item_ref, where_ref, origin_of(env.rule_index, env.rows), dest,
+                      None, None, None, None)  # fmt: skip
+        if len(env.effects) < env.max_effects:
+            env.effects.append(effect)
+        else:
+            env.emit(effect, pos)
+
+    return stock
+
+
+def _finisher(stmt: n.Stock) -> Callable[..., Any]:
+    """``finish(origin, qty, item, location, to, batch, expiry, cost, depth)`` → the effect.
+
+    Checks the evaluated values (in this order: quantity, item, location, batch,
+    cost, destination, depth, expiry) and builds the effect with :mod:`.effect_makers`.
+    """
+    verb, explode_kind = stmt.verb, stmt.explosion.kind if stmt.explosion else None
+
+    def count(origin: Origin, qty: Any, item: Any, location: Any, to: Any, batch: Any,
+              expiry: Any, cost: Any, depth: Any) -> CountEffect:  # fmt: skip
+        amount = _qty(qty, "The counted quantity")
+        item_ref, location_ref = _ref(item, "The item"), _ref(location, "The location")
         batch_ref = None if batch is None else _ref(batch, "The batch")
         price = None if cost is None else Decimal(number(cost, "The cost"))
-        if verb == "count":
-            return CountEffect(item_ref, location_ref, amount, origin, batch_ref, _date(expiry),
-                               price)  # fmt: skip
+        return make_count(item_ref, location_ref, amount, origin, batch_ref, _date(expiry), price)
+
+    make = stock_maker(verb, stmt.clauses.policy)
+
+    def stock(origin: Origin, qty: Any, item: Any, location: Any, to: Any, batch: Any,
+              expiry: Any, cost: Any, depth: Any) -> StockEffect:  # fmt: skip
+        amount = _qty(qty, "The quantity")
+        item_ref, location_ref = _ref(item, "The item"), _ref(location, "The location")
+        batch_ref = None if batch is None else _ref(batch, "The batch")
+        price = None if cost is None else Decimal(number(cost, "The cost"))
         to_ref = None if to is None and verb != "move" else _ref(to, "The destination")
         explode = None if explode_kind is None else Explode(explode_kind, item_ref, _depth(depth))
-        return StockEffect(verb, amount, item_ref, location_ref, origin, to_ref, batch_ref,
-                           _date(expiry), price, policy, explode)  # fmt: skip
+        expires = None if expiry is None else _date(expiry)
+        return make(amount, item_ref, location_ref, origin, to_ref, batch_ref, expires, price,
+                    explode)  # fmt: skip
 
-    return build
+    return count if verb == "count" else stock

@@ -5,6 +5,10 @@ effect says which rule and statement produced it (``rule_index``, ``line``,
 ``column``) and for which subform rows (``rows``; ``line_index`` is the innermost),
 so together with the document and the event it yields a stable idempotency key
 (:attr:`StockEffect.key`).
+
+The public constructors are the dataclasses' own. The compiled evaluator builds
+the same values through :mod:`.effect_makers`, which skips the generated
+``__init__`` for speed; equality, hashing, ``key`` and ``as_dict`` are unchanged.
 """
 
 from __future__ import annotations
@@ -154,4 +158,21 @@ class ReleaseEffect(_FromOrigin):
         return {"type": "release_all", "origin": self.origin.as_dict()}
 
 
-Effect = StockEffect | CountEffect | ReleaseEffect
+@dataclass(frozen=True, slots=True)
+class LockEffect(_FromOrigin):
+    """``lock <location>`` / ``unlock <location>``: freeze a location for a stocktake.
+
+    While a location is locked the ledger refuses other movements there; the
+    stocktake's counts and the ``unlock`` are what release it.
+    """
+
+    location: Ref
+    locked: bool
+    origin: Origin
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": "lock" if self.locked else "unlock", "location": self.location,
+                "origin": self.origin.as_dict()}  # fmt: skip
+
+
+Effect = StockEffect | CountEffect | ReleaseEffect | LockEffect

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 from typing import Any
 
+from . import ledger_functions as lf
 from .runtime import CTX, EvalContext, Fault, kind_of, number
 
 Impl = Callable[..., object]
@@ -27,7 +28,8 @@ Impl = Callable[..., object]
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """Parameter kinds are value kinds joined by ``|`` (``"number|date"``) or ``any``.
+    """Parameter kinds are value kinds joined by ``|`` (``"number|date"``) or ``any``;
+    ``ref`` is any reference and ``ref:<kind>`` a reference to one kind (``ref:item``).
 
     ``result`` is a value kind, ``first`` (the type of the first argument), ``same``
     (the common type of the arguments) or ``same_tail`` (the common type of all
@@ -238,6 +240,7 @@ def _now(ctx: EvalContext) -> datetime:
 
 
 _NUM, _ORD = "number", "number|date|datetime|text"
+_ITEM, _LOC = "ref:item", "ref:location"
 
 BUILTINS: tuple[Function, ...] = (
     Function("sum", Signature((_NUM,), _NUM, variadic=True, aggregate=True, doc="Sum; empty values are skipped."), _sum),
@@ -257,6 +260,12 @@ BUILTINS: tuple[Function, ...] = (
     Function("startswith", Signature(("text", "text"), "boolean", doc="Whether a text starts with another."), _startswith),
     Function("endswith", Signature(("text", "text"), "boolean", doc="Whether a text ends with another."), _endswith),
     Function("concat", Signature(("any",), "text", variadic=True, doc="Join values as text."), _concat),
+    # ---- reading the ledger (through ctx.ledger) ----
+    Function("on_hand", Signature((_ITEM, _LOC), _NUM, doc="Quantity on hand of an item at a location."), lf.on_hand),
+    Function("available", Signature((_ITEM, _LOC), _NUM, doc="On hand minus reserved, of an item at a location."), lf.available),
+    Function("avg_daily_issue", Signature((_ITEM, _NUM, _LOC), _NUM, optional=1, doc="Average quantity issued per day over the last N days (at a location, or all internal ones)."), lf.avg_daily_issue),
+    Function("reorder_point", Signature((_ITEM,), _NUM, doc="The item's reorder point."), lf.reorder_point),
+    Function("unit_cost", Signature((_ITEM,), _NUM, doc="The item's current average unit cost."), lf.unit_cost),
 )  # fmt: skip
 
 

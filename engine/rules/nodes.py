@@ -173,7 +173,16 @@ class ReleaseAll:
     pos: Pos
 
 
-Stmt = Let | When | For | Stock | ReleaseAll
+@dataclass(frozen=True, slots=True)
+class Lock:
+    """``lock <location>`` (``locked``) or ``unlock <location>``."""
+
+    pos: Pos
+    location: Expr
+    locked: bool
+
+
+Stmt = Let | When | For | Stock | ReleaseAll | Lock
 
 
 # ---- top level ----

@@ -1,8 +1,9 @@
 """What evaluation runs with: the context, the decimal context, the errors, the budget.
 
 :class:`EvalContext` is everything from outside that an evaluation may see: the
-date and time (never the clock), and a ``lookup`` callback to read attributes of
-referenced records (``line.item.category``). Functions and closures raise
+date and time (never the clock), a ``lookup`` callback to read attributes of
+referenced records (``line.item.category``) and a :class:`LedgerReader` for the
+functions that read stock figures (``on_hand`` …). Functions and closures raise
 :class:`Fault` (no position); the compiled node that catches it re-raises a
 :class:`RuleRuntimeError` pointing at itself.
 """
@@ -13,11 +14,13 @@ import decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from engine.errors import EngineError
 
 from . import problems
+from .effects import Ref
 from .limits import DEFAULT_LIMITS, Limits
 from .nodes import Pos
 
@@ -40,14 +43,48 @@ class Lookup(Protocol):
     def __call__(self, *, kind: str, ref: object, attr: str) -> object: ...
 
 
+class LedgerReader(Protocol):
+    """Read-only stock figures for the ledger functions (``on_hand``, ``unit_cost`` …).
+
+    ``item`` and ``location`` are the references a document holds (codes or ids).
+    Every method returns an exact ``Decimal`` (an ``int`` is accepted) and must be
+    deterministic for one evaluation: services pass a reader over a snapshot or a
+    preloaded cache, never one that does slow I/O per call. Raise ``LookupError``
+    for an unknown item or location (``rules.ledger_failed``).
+    """
+
+    def on_hand(self, item: Ref, location: Ref) -> Decimal:
+        """Quantity on hand of ``item`` at ``location``."""
+
+    def available(self, item: Ref, location: Ref) -> Decimal:
+        """On hand minus open reservations."""
+
+    def avg_daily_issue(self, item: Ref, location: Ref | None, days: int) -> Decimal:
+        """Average quantity issued per day over the last ``days`` days (today included).
+
+        ``location`` None means all internal locations.
+        """
+
+    def reorder_point(self, item: Ref) -> Decimal:
+        """The item's reorder point (0 when it has none)."""
+
+    def unit_cost(self, item: Ref) -> Decimal:
+        """The item's current average unit cost."""
+
+
 @dataclass(frozen=True, slots=True)
 class EvalContext:
-    """The outside world as one evaluation sees it."""
+    """The outside world as one evaluation sees it.
+
+    ``ledger`` serves the ledger functions; without it they fail with
+    ``rules.no_ledger`` (formula fields, for instance, are computed without one).
+    """
 
     today: date
     now: datetime
     lookup: Lookup | None = None
     limits: Limits = field(default=DEFAULT_LIMITS)
+    ledger: LedgerReader | None = None
 
 
 class RuleRuntimeError(EngineError):
@@ -155,6 +192,15 @@ def number(value: object, what: str = "The value") -> decimal.Decimal | int:
     if value is None:
         raise Fault("rules.null_value", what=what)
     raise Fault("rules.type_error", expected="a number", found=kind_of(value))
+
+
+def reference(value: object, what: str) -> Ref:
+    """``value`` if it is a reference (a code or an integer id), else a Fault."""
+    if type(value) is str or type(value) is int:
+        return value
+    if value is None:
+        raise Fault("rules.null_value", what=what)
+    raise Fault("rules.bad_reference", what=what, found=kind_of(value))
 
 
 def truth(value: object) -> bool:

@@ -129,6 +129,9 @@ class ToAst(Transformer[Token, Any]):
     def release_all(self, meta: Meta, items: list[Token]) -> n.ReleaseAll:
         return n.ReleaseAll(tpos(items[0]))
 
+    def lock_stmt(self, meta: Meta, items: list[Any]) -> n.Lock:
+        return n.Lock(tpos(items[0]), items[1], str(items[0]) == "lock")
+
     def verb(self, meta: Meta, items: list[Token]) -> Token:
         return items[0]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from engine.errors import NotFound, Problem, ValidationError, problem
@@ -37,7 +37,11 @@ class Saved:
 
 @dataclass(frozen=True, slots=True)
 class Bundle:
-    """What running a document needs, compiled: the form, its flow and its rules."""
+    """What running a document needs, compiled: the form, its flow and its rules.
+
+    Bundles of published versions never change, so they are cached whole; the
+    branch conditions a bundle's flow evaluates are compiled once into ``conditions``.
+    """
 
     form: FormSpec
     form_version: int
@@ -46,6 +50,13 @@ class Bundle:
     rules: CompiledRules | None
     rules_version: int | None
     constants: Mapping[str, str]
+    conditions: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def has_timers(self) -> bool:
+        """Whether any node of the flow has a timeout (so timers may exist)."""
+        return self.flow is not None and any(
+            getattr(node, "timeout", None) is not None for node in self.flow.walk())
 
 
 class _Compiled:
@@ -181,34 +192,43 @@ def bundle(uow: UnitOfWork, tenant_id: int, form_key: str, *, form_version: int 
            flow_version: int | None = None, rules_version: int | None = None,
            pinned: bool = False) -> Bundle:
     """The compiled form, flow and rules: the newest published versions, or, with
-    ``pinned``, exactly the versions given (``None`` meaning the document has none)."""
+    ``pinned``, exactly the versions given (``None`` meaning the document has none).
+
+    A pinned bundle in the cache costs no query; the newest versions cost one."""
+    repo = DocRepo(uow.session)
+    if pinned:
+        versions = {"form": form_version, "flow": flow_version, "rules": rules_version}
+    else:
+        versions = repo.latest_versions(tenant_id, form_key)
+    if versions.get("form") is None:
+        raise _not_found("form", form_key, form_version)
+    key = (uow.store_url, tenant_id, form_key, versions.get("form"), versions.get("flow"),
+           versions.get("rules"))
+    found = _CACHE.get(key)
+    if found is None:
+        found = _CACHE.put(key, _build(uow, tenant_id, form_key, versions))
+    assert isinstance(found, Bundle)
+    return found
+
+
+def _build(uow: UnitOfWork, tenant_id: int, form_key: str, versions: Mapping[str, int | None]
+           ) -> Bundle:
     repo = DocRepo(uow.session)
     constants = location_constants(uow, tenant_id)
-    form_row = repo.definition(tenant_id, "form", form_key, form_version)
+
+    def row(kind: str) -> Definition | None:
+        version = versions.get(kind)
+        return None if version is None else repo.definition(tenant_id, kind, form_key, version)
+
+    form_row, flow_row, rules_row = row("form"), row("flow"), row("rules")
     if form_row is None:
-        raise _not_found("form", form_key, form_version)
-    flow_row = repo.definition(tenant_id, "flow", form_key, flow_version) \
-        if not pinned or flow_version is not None else None
-    rules_row = repo.definition(tenant_id, "rules", form_key, rules_version) \
-        if not pinned or rules_version is not None else None
-    form = _compiled(uow, form_row, lambda: load_form(form_row.body, constants=constants)
-                     .require(), constants)
-    flow = _compiled(uow, flow_row, lambda: load_flow(flow_row.body).require(), constants) \
-        if flow_row else None
-    rules = _compiled(uow, rules_row, lambda: compile_rules(
-        rules_row.body["text"], FormScope.of(form, constants), form=form_key, name=form_key),
-        constants) if rules_row else None
+        raise _not_found("form", form_key, versions.get("form"))
+    form = load_form(form_row.body, constants=constants).require()
+    flow = load_flow(flow_row.body).require() if flow_row else None
+    rules = compile_rules(rules_row.body["text"], FormScope.of(form, constants), form=form_key,
+                          name=form_key) if rules_row else None
     return Bundle(form, form_row.version, flow, flow_row.version if flow_row else None,
                   rules, rules_row.version if rules_row else None, constants)
-
-
-def _compiled(uow: UnitOfWork, row: Definition | None, build: Any, constants: Mapping[str, str]
-              ) -> Any:
-    assert row is not None
-    key = (uow.store_url, row.tenant_id, row.kind, row.key, row.version,
-           frozenset(constants.items()))
-    found = _CACHE.get(key)
-    return found if found is not None else _CACHE.put(key, build())
 
 
 def versions(store: Store, tenant_id: int, kind: str | None = None) -> list[tuple[str, str, int,

@@ -18,8 +18,11 @@ from engine.services.context import CallContext
 from engine.services.definitions import Bundle
 from engine.services.doc_support import Bridge, eval_context
 from engine.services.posting import Origin
+from engine.store import ledger_repo
 from engine.store.doc_repo import DocRepo
-from engine.store.doc_tables import DocTask, Document, Timer
+from engine.store.doc_tables import Document, Timer
+from engine.store.ledger_repo import LedgerRepo
+from engine.store.ledger_tables import CountSession
 from engine.store.uow import UnitOfWork
 
 _KEY = re.compile(r":r(\d+):(\d+):(\d+):([\d.]*)")
@@ -62,6 +65,8 @@ def post_events(uow: UnitOfWork, actor: Actor, doc: Document, bundle: Bundle,
             raise ValidationError(bridged.problems)
         if bridged.effects:
             moved += _post(uow, actor, doc, bundle, event, bridged.effects, ctx)
+        for location_id, locked in bridged.locks:
+            set_lock(uow, doc, location_id, locked, ctx.now())
         # After the rules: what a document that ends this way must never leave behind.
         if node is None and name == "cancelled":
             moved += _post(uow, actor, doc, bundle, event, [
@@ -96,30 +101,54 @@ def located(found: Problem, effect_key: str) -> Problem:
     return Problem(found.code, found.message, source, found.hint)
 
 
+def set_lock(uow: UnitOfWork, doc: Document, location_id: int, locked: bool,
+             now: datetime) -> None:
+    """``lock`` opens a count at the location (others posting there are refused with
+    ``location_locked``); ``unlock`` closes it. A lock is opened once per document."""
+    repo = LedgerRepo(uow.session)
+    existing = repo.open_count(doc.tenant_id, location_id)
+    if not locked:
+        ledger_repo.close_counts(uow.session, doc.tenant_id, [location_id], now)
+        return
+    if existing is not None:
+        if existing.document_id == doc.id:
+            return
+        raise Conflict.of("count.already_open", "Another stocktake is already counting this "
+                          "location", "该库位已有进行中的盘点", path="location")
+    repo.add(CountSession(tenant_id=doc.tenant_id, location_id=location_id, state="open",
+                          document_id=doc.id, opened_at=now))
+    ledger_repo.lock_location_balances(uow.session, doc.tenant_id, location_id)
+
+
 # tasks, timers, outbox -------------------------------------------------------------------
 
-def sync_tasks(uow: UnitOfWork, doc: Document, instance: FlowInstance,
-               effects: Sequence[Effect], now: datetime) -> None:
+def sync_tasks(uow: UnitOfWork, doc: Document, before: FlowInstance | None,
+               instance: FlowInstance, effects: Sequence[Effect], now: datetime, *,
+               has_timers: bool) -> None:
+    """Mirror the flow's tasks into ``doc_tasks``: insert the new ones, update the ones
+    whose state changed (no read needed: the instance before the step says what was
+    there), add cc rows, schedule and cancel timers, queue notifications."""
     repo = DocRepo(uow.session)
-    rows = repo.tasks_of(doc.tenant_id, doc.id)
+    old = {t.id: t for t in before.tasks} if before else {}
+    fresh, changed = [], []
     for task in instance.tasks:
-        row = rows.get(task.id)
-        if row is None:
-            uow.session.add(DocTask(
-                tenant_id=doc.tenant_id, document_id=doc.id, task_key=task.id, node=task.node,
-                assignee=task.assignee, state=task.state.value, created_at=task.created_at,
-                decided_at=task.decided_at))
-        else:
-            row.state, row.decided_at, row.assignee = (task.state.value, task.decided_at,
-                                                       task.assignee)
+        was = old.get(task.id)
+        if was is None:
+            fresh.append(task)
+        elif (was.state, was.assignee, was.decided_at) != (task.state, task.assignee,
+                                                           task.decided_at):
+            changed.append(task)
+    repo.insert_tasks(doc.tenant_id, doc.id, [
+        (t.id, t.node, t.assignee, t.state.value, t.created_at, t.decided_at) for t in fresh])
+    repo.update_tasks(doc.tenant_id, doc.id, [
+        (t.id, t.assignee, t.state.value, t.decided_at) for t in changed])
     for effect in effects:
-        _one(uow, repo, doc, rows, effect, now)
-    if doc.status in ("approved", "rejected", "withdrawn", "cancelled"):
+        _one(uow, repo, doc, effect, now)
+    if has_timers and doc.status in ("approved", "rejected", "withdrawn", "cancelled"):
         repo.cancel_timers(doc.tenant_id, doc.id)
 
 
-def _one(uow: UnitOfWork, repo: DocRepo, doc: Document, rows: dict[str, DocTask],
-         effect: Effect, now: datetime) -> None:
+def _one(uow: UnitOfWork, repo: DocRepo, doc: Document, effect: Effect, now: datetime) -> None:
     if isinstance(effect, ScheduleTimer):
         uow.session.add(Timer(tenant_id=doc.tenant_id, document_id=doc.id, node=effect.node,
                               task_key=effect.task, action=effect.action.value,
@@ -128,13 +157,10 @@ def _one(uow: UnitOfWork, repo: DocRepo, doc: Document, rows: dict[str, DocTask]
         repo.cancel_timers(doc.tenant_id, doc.id, effect.node)
     elif isinstance(effect, Notify):
         if effect.kind is NotifyKind.CC:
-            for user in effect.users:
-                key = f"cc:{effect.node}:{user}"
-                if key not in rows:
-                    rows[key] = DocTask(tenant_id=doc.tenant_id, document_id=doc.id,
-                                        task_key=key, node=effect.node or "", assignee=user,
-                                        state="cc", created_at=now)
-                    uow.session.add(rows[key])
+            have = repo.tasks_of(doc.tenant_id, doc.id)
+            repo.insert_tasks(doc.tenant_id, doc.id, [
+                (key, effect.node or "", user, "cc", now, None) for user in effect.users
+                if (key := f"cc:{effect.node}:{user}") not in have])
         repo.notify(doc.tenant_id, f"document.{effect.kind.value}", {
             "document": doc.id, "form": doc.form_key, "serial": doc.serial,
             "node": effect.node, "users": list(effect.users)}, now)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,9 @@ from engine.rules import (
     compile_expression,
 )
 from engine.rules import Effect as RuleEffect
+from engine.rules.effects import LockEffect
 from engine.services.posting import Effect
+from engine.store import ledger_figures as figures
 from engine.store.ledger_repo import LedgerRepo
 from engine.store.uow import UnitOfWork
 
@@ -58,17 +60,20 @@ class StoreResolver:
 
 
 class Conditions:
-    """:class:`engine.flows.ConditionEvaluator` in the rules language, compiled once."""
+    """:class:`engine.flows.ConditionEvaluator` in the rules language. Each condition is
+    compiled once per published bundle (``compiled`` is the bundle's own cache)."""
 
-    def __init__(self, spec: FormSpec, constants: Mapping[str, str], ctx: EvalContext) -> None:
-        self.scope = FormScope.of(spec, constants)
+    def __init__(self, spec: FormSpec, constants: Mapping[str, str], ctx: EvalContext,
+                 compiled: dict[str, Any] | None = None) -> None:
+        self.spec, self.constants = spec, constants
         self.ctx = ctx
-        self.compiled: dict[str, CompiledExpression] = {}
+        self.compiled: dict[str, Any] = {} if compiled is None else compiled
 
     def __call__(self, condition: str, document: Mapping[str, Any]) -> bool:
-        expr = self.compiled.get(condition)
+        expr: CompiledExpression | None = self.compiled.get(condition)
         if expr is None:
-            expr = self.compiled[condition] = compile_expression(condition, self.scope,
+            scope = FormScope.of(self.spec, self.constants)
+            expr = self.compiled[condition] = compile_expression(condition, scope,
                                                                  name="condition")
         return bool(expr.evaluate(document, self.ctx))
 
@@ -93,8 +98,71 @@ def lookup_for(uow: UnitOfWork, tenant_id: int) -> Any:
     return lookup
 
 
+class StoreLedger:
+    """:class:`engine.rules.runtime.LedgerReader` over the tenant's ledger, read in the
+    caller's transaction (so a document sees its own earlier postings) and cached for
+    one evaluation."""
+
+    def __init__(self, uow: UnitOfWork, tenant_id: int, now: datetime) -> None:
+        self.session, self.tenant_id, self.now = uow.session, tenant_id, now
+        self.repo = LedgerRepo(uow.session)
+        self.cache: dict[tuple[Any, ...], Decimal] = {}
+
+    def _id(self, kind: str, ref: object) -> int:
+        row = (self.repo.item_by_code if kind == "item" else self.repo.location_by_code)(
+            self.tenant_id, str(ref))
+        if row is None:
+            raise LookupError(f"no {kind} '{ref}'")
+        return int(row.id)
+
+    def _cached(self, key: tuple[Any, ...], read: Any) -> Decimal:
+        if key not in self.cache:
+            self.cache[key] = read()
+        return self.cache[key]
+
+    def on_hand(self, item: object, location: object) -> Decimal:
+        return self._cached(("on_hand", item, location), lambda: figures.on_hand(
+            self.session, self.tenant_id, self._id("item", item),
+            self._id("location", location))[0])
+
+    def available(self, item: object, location: object) -> Decimal:
+        def read() -> Decimal:
+            held, reserved = figures.on_hand(self.session, self.tenant_id,
+                                             self._id("item", item),
+                                             self._id("location", location))
+            return held - reserved
+
+        return self._cached(("available", item, location), read)
+
+    def avg_daily_issue(self, item: object, location: object | None, days: int) -> Decimal:
+        def read() -> Decimal:
+            since = self.now - timedelta(days=days - 1)
+            start = since.replace(hour=0, minute=0, second=0, microsecond=0)
+            where = None if location is None else self._id("location", location)
+            total = figures.issued_since(self.session, self.tenant_id,
+                                         self._id("item", item), where, start)
+            return (total / days).quantize(Decimal("0.000001"))
+
+        return self._cached(("avg", item, location, days), read)
+
+    def reorder_point(self, item: object) -> Decimal:
+        row = self.repo.item_by_code(self.tenant_id, str(item))
+        if row is None:
+            raise LookupError(f"no item '{item}'")
+        return Decimal(row.reorder_point)
+
+    def unit_cost(self, item: object) -> Decimal:
+        def read() -> Decimal:
+            cost = figures.average_cost(self.session, self.tenant_id, self._id("item", item))
+            return Decimal(0) if cost is None else cost.quantize(Decimal("0.000001"))
+
+        return self._cached(("cost", item), read)
+
+
 def eval_context(uow: UnitOfWork, tenant_id: int, now: datetime) -> EvalContext:
-    return EvalContext(now.date(), now.replace(tzinfo=None), lookup_for(uow, tenant_id))
+    """The rules' view of the world in this transaction: the clock, records, the ledger."""
+    return EvalContext(now.date(), now.replace(tzinfo=None), lookup_for(uow, tenant_id),
+                       ledger=StoreLedger(uow, tenant_id, now))
 
 
 # rule effects → ledger effects -------------------------------------------------------
@@ -103,6 +171,7 @@ def eval_context(uow: UnitOfWork, tenant_id: int, now: datetime) -> EvalContext:
 class Bridged:
     effects: list[Effect]
     problems: list[Problem]
+    locks: list[tuple[int, bool]]  # (location id, lock or unlock), in rule order
 
 
 class Bridge:
@@ -121,15 +190,21 @@ class Bridge:
 
     def convert(self, effects: Sequence[RuleEffect]) -> Bridged:
         out: list[Effect] = []
+        locks: list[tuple[int, bool]] = []
         for effect in effects:
+            if isinstance(effect, LockEffect):
+                location = self._location(effect, effect.location)
+                if location is not None:
+                    locks.append((location, effect.locked))
+                continue
             out.extend(self._one(effect))
-        return Bridged(out, self.problems)
+        return Bridged(out, self.problems, locks)
 
     def key(self, effect: RuleEffect, part: int | None = None) -> str:
         tail = "" if part is None else f":c{part}"
         return f"doc:{self.document_id}:{self.event}:{effect.key}{tail}"
 
-    def _one(self, effect: RuleEffect) -> list[Effect]:
+    def _one(self, effect: StockEffect | CountEffect | ReleaseEffect) -> list[Effect]:
         if isinstance(effect, ReleaseEffect):
             return [Effect(self.key(effect), "release", {})]
         if isinstance(effect, CountEffect):

@@ -114,9 +114,9 @@ def _load(uow: UnitOfWork, principal: Principal, document_id: int, *, lock: bool
     return doc
 
 
-def _check(uow: UnitOfWork, bundle: defs.Bundle, data: Any, now: datetime, *, partial: bool
-           ) -> dict[str, Any]:
-    ctx = eval_context(uow, 0, now)
+def _check(uow: UnitOfWork, bundle: defs.Bundle, data: Any, now: datetime, *, partial: bool,
+           tenant_id: int) -> dict[str, Any]:
+    ctx = eval_context(uow, tenant_id, now)
     checked = check_document(bundle.form, data, partial=partial, ctx=ctx,
                              constants=bundle.constants)
     if checked.problems:
@@ -131,7 +131,7 @@ def create_draft(store: Store, principal: Principal, form_key: str, data: Mappin
     def work(uow: UnitOfWork) -> DocumentView:
         now = ctx.now()
         bundle = defs.bundle(uow, principal.tenant_id, form_key)
-        values = _check(uow, bundle, data, now, partial=True)
+        values = _check(uow, bundle, data, now, partial=True, tenant_id=principal.tenant_id)
         doc = Document(tenant_id=principal.tenant_id, form_key=form_key,
                        form_version=bundle.form_version, status="draft",
                        data=to_json(bundle.form, values), submitter=principal.username,
@@ -154,7 +154,8 @@ def update_draft(store: Store, principal: Principal, document_id: int,
         _must_be_own_draft(doc, principal)
         bundle = defs.bundle(uow, principal.tenant_id, doc.form_key)
         before = dict(doc.data)
-        doc.data = to_json(bundle.form, _check(uow, bundle, data, now, partial=True))
+        doc.data = to_json(bundle.form, _check(uow, bundle, data, now, partial=True,
+                                             tenant_id=principal.tenant_id))
         doc.form_version, doc.updated_at, doc.revision = bundle.form_version, now, \
             doc.revision + 1
         audit(uow, ctx, tenant_id=principal.tenant_id, object_type="document",
@@ -211,7 +212,7 @@ def _submit(uow: UnitOfWork, principal: Principal, doc: Document,
             chosen: Mapping[str, Sequence[str]] | None, ctx: CallContext) -> Outcome:
     now = ctx.now()
     bundle = defs.bundle(uow, principal.tenant_id, doc.form_key)
-    values = _check(uow, bundle, doc.data, now, partial=False)
+    values = _check(uow, bundle, doc.data, now, partial=False, tenant_id=doc.tenant_id)
     _number(uow, principal.tenant_id, doc, bundle, values, now)
     doc.form_version, doc.flow_version, doc.rules_version = (
         bundle.form_version, bundle.flow_version, bundle.rules_version)
@@ -221,7 +222,8 @@ def _submit(uow: UnitOfWork, principal: Principal, doc: Document,
     econtext = eval_context(uow, principal.tenant_id, now)
     step = start(bundle.flow, values, principal.username, now,
                  StoreResolver(uow, principal.tenant_id),
-                 Conditions(bundle.form, bundle.constants, econtext), chosen)
+                 Conditions(bundle.form, bundle.constants, econtext, bundle.conditions),
+                 chosen)
     if not step.ok:
         raise ValidationError(step.problems or _refusal_problems(step))
     return _apply(uow, principal.username, doc, bundle, values, step, "submit", None, ctx)
@@ -278,19 +280,21 @@ def act_in(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document, request: 
     if bundle.flow is None or doc.flow is None:
         return _act_without_flow(uow, tenant_id, actor, doc, bundle, request, ctx)
     data = {**doc.data, **request.fields}
-    values = _check(uow, bundle, data, now, partial=False)
+    values = _check(uow, bundle, data, now, partial=False, tenant_id=tenant_id)
     action = Action(ActionKind(request.kind), request.task, request.comment, request.target,
                     request.return_to, tuple(sorted(_changed(doc.data, request.fields))))
     econtext = eval_context(uow, tenant_id, now)
     instance = instance_from_json(doc.flow)
     step = advance(bundle.flow, instance, action, actor, now, StoreResolver(uow, tenant_id),
-                   Conditions(bundle.form, bundle.constants, econtext), values)
+                   Conditions(bundle.form, bundle.constants, econtext, bundle.conditions),
+                   values)
     if _already_done(step, instance, actor, request.kind):
         return Outcome(view(doc), repeated=True)
     if not step.ok:
         raise _refused(step)
     doc.data = to_json(bundle.form, values)
-    return _apply(uow, actor, doc, bundle, values, step, request.kind, request.comment, ctx)
+    return _apply(uow, actor, doc, bundle, values, step, request.kind, request.comment, ctx,
+                  before=instance)
 
 
 def _already_done(step: Step, instance: FlowInstance, actor: str, kind: str) -> bool:
@@ -320,7 +324,8 @@ def _act_without_flow(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document
     if doc.status != "approved":
         raise Conflict.of("flows.not_approved", "Only an approved document can be cancelled",
                           "只有已通过的单据可以作废")
-    values = _check(uow, bundle, doc.data, ctx.now(), partial=False)
+    values = _check(uow, bundle, doc.data, ctx.now(), partial=False,
+                    tenant_id=tenant_id)
     principal_like = _Actor(tenant_id, actor)
     moved = doc_effects.post_events(uow, principal_like, doc, bundle, values, ["cancelled"], ctx)
     doc.status, doc.revision, doc.updated_at = "cancelled", doc.revision + 1, ctx.now()
@@ -355,7 +360,7 @@ def _refusal_problems(step: Step) -> list[Problem]:
 
 def _apply(uow: UnitOfWork, actor: str, doc: Document, bundle: defs.Bundle,
            values: dict[str, Any], step: Step, action: str, comment: str | None,
-           ctx: CallContext) -> Outcome:
+           ctx: CallContext, before: FlowInstance | None = None) -> Outcome:
     now = ctx.now()
     assert step.instance is not None
     events = [str(e) for e in step.events]
@@ -367,7 +372,8 @@ def _apply(uow: UnitOfWork, actor: str, doc: Document, bundle: defs.Bundle,
     doc.revision, doc.updated_at = doc.revision + 1, now
     if doc.status in ENDED:
         doc.finished_at = now
-    doc_effects.sync_tasks(uow, doc, instance, step.effects, now)
+    doc_effects.sync_tasks(uow, doc, before, instance, step.effects, now,
+                           has_timers=bundle.has_timers)
     _record(uow, doc, actor, action, now, comment, detail={"events": events})
     audit(uow, ctx, tenant_id=doc.tenant_id, object_type="document", object_id=doc.id,
           action=action, after={"status": doc.status, "events": events})

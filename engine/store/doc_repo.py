@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,18 @@ from engine.store.doc_tables import (
     Timer,
 )
 from engine.store.ledger_tables import Location
+
+_DEFS = cast(Table, Definition.__table__)
+_LATEST = select(_DEFS.c.kind, func.max(_DEFS.c.version)).where(
+    _DEFS.c.tenant_id == bindparam("t"), _DEFS.c.key == bindparam("k"),
+    _DEFS.c.state == "published").group_by(_DEFS.c.kind)
+
+
+_TASKS = cast(Table, DocTask.__table__)
+_NEW_TASKS = insert(_TASKS)
+_SET_TASK = update(_TASKS).where(
+    _TASKS.c.tenant_id == bindparam("t"), _TASKS.c.document_id == bindparam("d"),
+    _TASKS.c.task_key == bindparam("k"))
 
 
 class DocRepo:
@@ -41,6 +53,11 @@ class DocRepo:
             query = query.where(Definition.version == version)
         return self.session.execute(
             query.order_by(Definition.version.desc()).limit(1)).scalar_one_or_none()
+
+    def latest_versions(self, tenant_id: int, key: str) -> dict[str, int | None]:
+        """The newest published version of the form, flow and rules named ``key``."""
+        rows = self.session.connection().execute(_LATEST, {"t": tenant_id, "k": key})
+        return {kind: int(version) for kind, version in rows}
 
     def definitions(self, tenant_id: int, kind: str | None = None) -> Sequence[Definition]:
         query = select(Definition).where(Definition.tenant_id == tenant_id)
@@ -88,6 +105,23 @@ class DocRepo:
         rows = self.session.execute(select(DocTask).where(
             DocTask.tenant_id == tenant_id, DocTask.document_id == document_id)).scalars()
         return {r.task_key: r for r in rows}
+
+    def insert_tasks(self, tenant_id: int, document_id: int,
+                     rows: list[tuple[str, str, str, str, datetime, datetime | None]]) -> None:
+        """(task key, node, assignee, state, created at, decided at) of new tasks."""
+        if rows:
+            self.session.connection().execute(_NEW_TASKS, [
+                {"tenant_id": tenant_id, "document_id": document_id, "task_key": key,
+                 "node": node, "assignee": who, "state": state, "created_at": created,
+                 "decided_at": decided} for key, node, who, state, created, decided in rows])
+
+    def update_tasks(self, tenant_id: int, document_id: int,
+                     rows: list[tuple[str, str, str, datetime | None]]) -> None:
+        """(task key, assignee, state, decided at) of tasks that changed."""
+        if rows:
+            self.session.connection().execute(_SET_TASK, [
+                {"t": tenant_id, "d": document_id, "k": key, "assignee": who, "state": state,
+                 "decided_at": decided} for key, who, state, decided in rows])
 
     def tasks_for(self, tenant_id: int, assignee: str, states: Sequence[str], limit: int = 100
                   ) -> list[tuple[DocTask, Document]]:

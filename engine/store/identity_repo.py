@@ -126,23 +126,32 @@ class IdentityRepo:
             .order_by(User.username)).scalars())
 
     def heads_above(self, tenant_id: int, username: str, levels: int) -> list[str]:
-        """Department heads above a user, nearest first (see identity.department_heads)."""
-        user = self.user_by_username(username)
-        member = self.membership(tenant_id, user.id) if user else None
-        if user is None or member is None:
+        """Department heads above a user, nearest first (see identity.department_heads).
+
+        Two queries: the user's department, then the tenant's department tree with its
+        heads' names (trees are small; walking them in Python beats a query per level).
+        """
+        found = self.session.execute(
+            select(User.id, Membership.department_id)
+            .join(Membership, Membership.user_id == User.id)
+            .where(User.username == username, Membership.tenant_id == tenant_id)).first()
+        if found is None:
             return []
+        user_id, dept_id = found
+        tree = {d_id: (parent, head_id, head_name, active) for d_id, parent, head_id, head_name,
+                active in self.session.execute(
+                    select(Department.id, Department.parent_id, Department.head_user_id,
+                           User.username, User.is_active)
+                    .outerjoin(User, User.id == Department.head_user_id)
+                    .where(Department.tenant_id == tenant_id))}
         heads: list[str] = []
-        dept_id, seen = member.department_id, set()
+        seen: set[int] = set()
         while dept_id is not None and len(heads) < levels and dept_id not in seen:
             seen.add(dept_id)
-            dept = self.department_by_id(tenant_id, dept_id)
-            if dept is None:
-                break
-            if dept.head_user_id is not None and dept.head_user_id != user.id:
-                head = self.user(dept.head_user_id)
-                if head is not None and head.is_active:
-                    heads.append(head.username)
-            dept_id = dept.parent_id
+            parent, head_id, head_name, active = tree.get(dept_id, (None, None, None, False))
+            if head_name is not None and head_id != user_id and active:
+                heads.append(head_name)
+            dept_id = parent
         return heads
 
     def user_ids(self, usernames: list[str]) -> dict[str, int]:

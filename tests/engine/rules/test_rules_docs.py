@@ -5,6 +5,7 @@ The format is described at the end of docs/rules.md ("How this page is tested").
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -16,7 +17,14 @@ from typing import Any
 import pytest
 
 from engine.errors import ValidationError
-from engine.rules import DictScope, EvalContext, check_rules, compile_expression, compile_rules
+from engine.rules import (
+    DictLedger,
+    DictScope,
+    EvalContext,
+    check_rules,
+    compile_expression,
+    compile_rules,
+)
 from engine.rules.problems import CATALOG, is_error
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "rules.md"
@@ -72,6 +80,13 @@ def build_scope(spec: dict[str, Any]) -> DictScope:
     return DictScope.from_spec(spec["fields"], constants=spec.get("constants"))
 
 
+def context(spec: dict[str, Any]) -> EvalContext:
+    """The docs' context, with a DictLedger when the scope has a ``ledger``."""
+    if "ledger" not in spec:
+        return CTX
+    return dataclasses.replace(CTX, ledger=DictLedger.from_dict(spec["ledger"], today=CTX.today))
+
+
 def document(spec: dict[str, Any]) -> dict[str, Any]:
     return typed(spec.get("document", {}), spec["fields"])  # type: ignore[no-any-return]
 
@@ -81,6 +96,10 @@ def test_the_page_has_examples_of_every_kind() -> None:
     assert kinds == {"rules", "expr"}
     assert sum(1 for e in EXAMPLES if e.kind == "rules") >= 12
     assert sum(1 for e in EXAMPLES if e.expect.get("effects")) >= 6
+    assert any("ledger" in e.scope for e in EXAMPLES if e.kind == "expr")
+    assert {"lock", "unlock"} <= {
+        effect.get("type") for e in EXAMPLES for effect in e.expect.get("effects", [])
+    }
 
 
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind == "rules"],
@@ -97,27 +116,27 @@ def test_rules_example(example: Example) -> None:
     compiled = compile_rules(example.text, scope, form=form)
     if "event" in example.expect:
         effects = compiled.effects(form, example.expect["event"], example.expect.get("node"),
-                                   document(example.scope), CTX)  # fmt: skip
+                                   document(example.scope), context(example.scope))  # fmt: skip
         got = [e.as_dict() for e in effects]
         want = example.expect["effects"]
         assert len(got) == len(want)
         for g, w in zip(got, want, strict=True):
             assert {k: g.get(k) for k in w} == w
     if "validate" in example.expect:
-        failed = compiled.validate(document(example.scope), CTX)
+        failed = compiled.validate(document(example.scope), context(example.scope))
         assert [p.code for p in failed] == example.expect["validate"]
 
 
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind == "expr"],
                          ids=lambda e: f"line{e.line}")  # fmt: skip
 def test_expr_example(example: Example) -> None:
-    scope, values = build_scope(example.scope), document(example.scope)
+    scope, values, ctx = build_scope(example.scope), document(example.scope), context(example.scope)
     for line in example.text.splitlines():
         if not line.strip():
             continue
         text, expected = (part.strip() for part in line.split("==>"))
-        got = compile_expression(text, scope).evaluate(values, CTX)
-        want = compile_expression(expected, scope).evaluate(values, CTX)
+        got = compile_expression(text, scope).evaluate(values, ctx)
+        want = compile_expression(expected, scope).evaluate(values, ctx)
         assert (got, type(got)) == (want, type(want)), line
         if isinstance(want, Decimal):
             assert str(got) == str(want), line

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from engine.errors import ValidationError
 from engine.rules import (
+    DictLedger,
     DictScope,
     EvalContext,
     RuleRuntimeError,
@@ -46,7 +47,10 @@ def _lookup(*, kind: str, ref: object, attr: str) -> object:
     return {"category": "milk", "reorder_point": Decimal(5)}.get(attr)
 
 
-CTX = EvalContext(today=date(2026, 1, 15), now=datetime(2026, 1, 15, 8), lookup=_lookup)
+LEDGER = DictLedger(date(2026, 1, 15), stock={("A1", "S1"): Decimal(3)},
+                    unit_costs={"A1": Decimal("1.25")})  # fmt: skip
+CTX = EvalContext(today=date(2026, 1, 15), now=datetime(2026, 1, 15, 8), lookup=_lookup,
+                  ledger=LEDGER)  # fmt: skip
 GOLDEN = Path(__file__).parent / "golden"
 CORPUS = [p.read_text("utf-8") for p in sorted(GOLDEN.glob("*/rules.rules"))] + [
     "on transfer submitted:\n    for line in lines: reserve line.qty of line.item at from_store\n"
@@ -56,6 +60,9 @@ CORPUS = [p.read_text("utf-8") for p in sorted(GOLDEN.glob("*/rules.rules"))] + 
     "    when x > 10 and note in ['a', 'b'] or not urgent:\n"
     "        for line in lines: decrement line.item at store by round(line.qty, 1) fefo\n"
     "    when line_count(lines) > 0: issue 1 of bom(lines.item, 2) from kitchen\n",
+    "on stocktake submitted:\n    lock location\n"
+    "    when sum(lines.qty * unit_cost(lines.item)) > on_hand(lines.item, store): unlock store\n"
+    "validate avg_daily_issue(lines.product, 7) < 3 else 'x'\n",
 ]
 TOKENS = [
     "on", "for", "in", "when", "let", "=", "==", ":", "\n", "    ", "\t", "(", ")", "[", "]",
@@ -64,7 +71,8 @@ TOKENS = [
     "not", "and", "or", "if", "null", "true", 'date"2026-01-01"', 'date"2026-13-01"', "1e5",
     "-", "*", "/", "+", "lines", "line.qty", "sum(", "中", "\\", "\x00", "count", "move",
     "issue", "receive", "scrap", "x", "0", "99999999999999999999999999999999", "1/0",
-    "line.item.category", "today()", "\r\n",
+    "line.item.category", "today()", "\r\n", "lock", "unlock", "on_hand(", "unit_cost(",
+    "avg_daily_issue(",
 ]  # fmt: skip
 SETTINGS = dict(deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip

@@ -15,7 +15,7 @@ from flask import Flask
 from designer import runtime
 from engine.errors import Problem
 from engine.forms import FormScope, load_form
-from engine.rules import check_rules, render_problem
+from engine.rules import DictScope, check_rules, render_problem
 from engine.rules.problems import is_error
 from engine.services import definitions, identity, preview, timers
 from engine.services.context import CallContext
@@ -47,7 +47,8 @@ def register(main: click.Group) -> None:
     @rules.command("check")
     @click.argument("rules_file", type=click.Path(exists=True, dir_okay=False))
     @click.option("--form", "form_file", required=True, type=click.Path(exists=True),
-                  help="The form (JSON) the rules are written for.")
+                  help="The form (JSON) the rules are written for, or a scope "
+                       '{"form", "fields", "constants"} as docs/rules.md writes them.')
     @click.option("--location", "locations", multiple=True,
                   help="A location code rules may name bare (repeatable).")
     @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
@@ -56,13 +57,19 @@ def register(main: click.Group) -> None:
         """Check a rule set against a form; exit 1 when it has errors."""
         text = Path(rules_file).read_text(encoding="utf-8")
         constants = {code: "location" for code in locations}
-        loaded = load_form(_json(form_file), constants=constants)
-        if loaded.spec is None:
-            _print_problems("", list(loaded.problems), lang)
-            sys.exit(1)
-        spec = loaded.spec
-        found = check_rules(text, FormScope.of(spec, constants), form=spec.key,
-                            name=Path(rules_file).name)
+        data = _json(form_file)
+        if isinstance(data, dict) and isinstance(data.get("fields"), dict):
+            # The short scope format docs/rules.md uses: {"form", "fields", "constants"}.
+            constants |= data.get("constants") or {}
+            scope: Any = DictScope.from_spec(data["fields"], constants=constants)
+            form_key = str(data.get("form", ""))
+        else:
+            loaded = load_form(data, constants=constants)
+            if loaded.spec is None:
+                _print_problems("", list(loaded.problems), lang)
+                sys.exit(1)
+            scope, form_key = FormScope.of(loaded.spec, constants), loaded.spec.key
+        found = check_rules(text, scope, form=form_key, name=Path(rules_file).name)
         _print_problems(text, found, lang)
         errors = [p for p in found if is_error(p)]
         click.echo(f"{Path(rules_file).name}: {len(errors)} error(s), "

@@ -59,3 +59,27 @@ def test_dry_run_publish_and_tick(store: Store, database_url: str, tmp_path: Pat
                                   "--tenant", "chain"])
     assert published.exit_code == 0 and "version 2" in published.output
     assert "fired 0 timer(s)" in run.invoke(main, ["tick"]).output
+
+
+def test_rules_check_on_every_example_of_the_language_reference(tmp_path: Path) -> None:
+    """The CLI agrees with the checker on every rules block of docs/rules.md."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "rules"))
+    from test_rules_docs import EXAMPLES
+
+    from engine.rules import DictScope, check_rules
+    from engine.rules.problems import is_error
+
+    rules = [e for e in EXAMPLES if e.kind == "rules"]
+    assert len(rules) >= 10
+    for n, example in enumerate(rules):
+        source, scope = tmp_path / f"{n}.rules", tmp_path / f"{n}.scope.json"
+        source.write_text(example.text)
+        scope.write_text(json.dumps(example.scope))
+        result = CliRunner().invoke(main, ["rules", "check", str(source), "--form", str(scope)])
+        spec = example.scope
+        errors = [p for p in check_rules(
+            example.text, DictScope.from_spec(spec["fields"], constants=spec.get("constants")),
+            form=spec.get("form", ""), name=source.name) if is_error(p)]
+        assert result.exit_code == (1 if errors else 0), (example.line, result.output)
+        for p in errors:
+            assert p.code in result.output, (example.line, p.code)

@@ -1,0 +1,311 @@
+"""Tenant isolation: for every operation, tenant A naming tenant B's objects.
+
+Ids of another tenant answer 404 in paths and bodies and match nothing in filters;
+``tenant_id`` (or any server-owned field) in a body answers 422. A meta-test fails
+when an operation of the OpenAPI document has no case here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+Case = Callable[[Any], None]
+CASES: dict[tuple[str, str], Case] = {}
+NO_TENANT_INPUT = {("get", "/api/v1/health"), ("get", "/api/v1/session"),
+                   ("post", "/api/v1/session"), ("delete", "/api/v1/session"),
+                   ("get", "/api/v1/tenants")}
+
+
+def case(method: str, path: str) -> Callable[[Case], Case]:
+    def register(func: Case) -> Case:
+        CASES[(method, "/api/v1/" + path)] = func
+        return func
+    return register
+
+
+def not_found(response: Any) -> None:
+    assert response.status_code == 404, response.get_json()
+    assert response.mimetype == "application/problem+json"
+
+
+def empty(response: Any) -> None:
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["items"] == []
+
+
+def owned_field_refused(api: Any, path: str, body: dict[str, Any], method: str = "POST") -> None:
+    for name, value in (("tenant_id", api.other.tenant_id), ("id", 1), ("status", "x"),
+                        ("created_by", 1)):
+        response = api.call(method, path, json={**body, name: value})
+        assert response.status_code == 422, (path, name)
+        errors = response.get_json()["errors"]
+        assert {"code": "field.server_owned", "path": name} in [
+            {"code": e["code"], "path": e["source"].get("path")} for e in errors]
+
+
+# identity ----------------------------------------------------------------------------------
+
+@case("get", "users")
+def _users(api: Any) -> None:
+    rival = api.other.users["r-admin"]
+    names = [u["username"] for u in api.get("users?limit=500").get_json()["items"]]
+    assert "r-admin" not in names
+    empty(api.get("users?q=r-admin"))
+    assert api.get(f"users/{rival}").status_code == 404
+
+
+@case("post", "users")
+def _new_user(api: Any) -> None:
+    owned_field_refused(api, "users", {"username": "new.one"})
+    assert api.post("users", {"username": "x.y", "department": "rival-dept"}).status_code == 404
+
+
+@case("get", "users/{user_id}")
+def _user(api: Any) -> None:
+    not_found(api.get(f"users/{api.other.users['r-viewer']}"))
+
+
+@case("patch", "users/{user_id}/membership")
+def _membership(api: Any) -> None:
+    not_found(api.call("PATCH", f"users/{api.other.users['r-viewer']}/membership",
+                       json={"department": None}))
+    owned_field_refused(api, f"users/{api.shop.users['viewer']}/membership",
+                        {"department": None}, method="PATCH")
+
+
+@case("post", "users/{user_id}/roles")
+def _grant(api: Any) -> None:
+    not_found(api.post(f"users/{api.other.users['r-viewer']}/roles", {"role": "viewer"}))
+    owned_field_refused(api, f"users/{api.shop.users['viewer']}/roles", {"role": "viewer"})
+
+
+@case("get", "roles")
+def _roles(api: Any) -> None:
+    ids = {r["id"] for r in api.get("roles").get_json()["items"]}
+    theirs = {r["id"] for r in api.get("roles", shop=api.other, as_="admin").get_json()["items"]}
+    assert ids and theirs and not ids & theirs
+
+
+@case("post", "roles")
+def _new_role(api: Any) -> None:
+    owned_field_refused(api, "roles", {"key": "k"})
+
+
+@case("get", "departments")
+def _departments(api: Any) -> None:
+    made = api.post("departments", {"code": "r-d"}, shop=api.other, as_="admin")
+    assert made.status_code == 201
+    empty(api.get(f"departments?parent_id={made.get_json()['id']}"))
+    assert api.get("departments").get_json()["items"] == []
+
+
+@case("post", "departments")
+def _new_department(api: Any) -> None:
+    owned_field_refused(api, "departments", {"code": "d"})
+    api.post("departments", {"code": "theirs"}, shop=api.other, as_="admin")
+    not_found(api.post("departments", {"code": "mine", "parent": "theirs"}))
+    not_found(api.post("departments", {"code": "mine2", "head": "r-admin"}))
+
+
+@case("get", "tokens")
+def _tokens(api: Any) -> None:
+    empty(api.get(f"tokens?user_id={api.other.users['r-admin']}"))
+
+
+@case("post", "tokens")
+def _new_token(api: Any) -> None:
+    owned_field_refused(api, "tokens", {"name": "t"})
+    not_found(api.post("tokens", {"name": "t", "user_id": api.other.users["r-admin"]}))
+
+
+@case("get", "tokens/{token_id}")
+def _token(api: Any) -> None:
+    theirs = api.get("tokens", shop=api.other, as_="admin").get_json()["items"][0]["id"]
+    not_found(api.get(f"tokens/{theirs}"))
+
+
+@case("delete", "tokens/{token_id}")
+def _revoke(api: Any) -> None:
+    theirs = api.get("tokens", shop=api.other, as_="admin").get_json()["items"][0]["id"]
+    not_found(api.call("DELETE", f"tokens/{theirs}"))
+    assert api.get("session", shop=api.other, as_="admin").status_code == 200  # still valid
+
+
+# master data -----------------------------------------------------------------------------
+
+@case("get", "items")
+def _items(api: Any) -> None:
+    codes = [i["id"] for i in api.get("items").get_json()["items"]]
+    assert set(codes) == set(api.shop.items.values())
+
+
+@case("post", "items")
+def _new_item(api: Any) -> None:
+    owned_field_refused(api, "items", {"code": "N", "name": "N", "base_unit": "p"})
+
+
+@case("get", "items/{item_id}")
+def _item(api: Any) -> None:
+    not_found(api.get(f"items/{api.other.items['A1']}"))
+
+
+@case("get", "locations")
+def _locations(api: Any) -> None:
+    empty(api.get(f"locations?parent_id={api.other.locations['HQ']}"))
+
+
+@case("post", "locations")
+def _new_location(api: Any) -> None:
+    owned_field_refused(api, "locations", {"code": "L", "name": "L", "kind": "store"})
+    api.post("locations", {"code": "THEIRS", "name": "x", "kind": "store"},
+             shop=api.other, as_="admin")
+    not_found(api.post("locations", {"code": "L", "name": "L", "kind": "store",
+                                     "parent": "THEIRS"}))
+
+
+@case("get", "locations/tree")
+def _tree(api: Any) -> None:
+    not_found(api.get(f"locations/tree?root_id={api.other.locations['HQ']}"))
+
+
+@case("get", "locations/{location_id}")
+def _location(api: Any) -> None:
+    not_found(api.get(f"locations/{api.other.locations['WH']}"))
+
+
+@case("get", "batches")
+def _batches(api: Any) -> None:
+    empty(api.get(f"batches?item_id={api.other.items['MILK']}"))
+
+
+@case("post", "batches")
+def _new_batch(api: Any) -> None:
+    owned_field_refused(api, "batches", {"item": "MILK", "code": "B"})
+    api.post("items", {"code": "THEIR-ITEM", "name": "x", "base_unit": "p"},
+             shop=api.other, as_="admin")
+    not_found(api.post("batches", {"item": "THEIR-ITEM", "code": "B"}))
+
+
+@case("get", "batches/{batch_id}")
+def _batch(api: Any) -> None:
+    not_found(api.get(f"batches/{api.other.batches['L1']}"))
+
+
+@case("get", "boms")
+def _boms(api: Any) -> None:
+    api.call("PUT", f"items/{api.other.items['A1']}/boms/bom", shop=api.other, as_="admin",
+             json={"lines": [{"component": "MILK", "qty": "1"}]})
+    empty(api.get(f"boms?item_id={api.other.items['A1']}"))
+
+
+@case("get", "items/{item_id}/boms/{kind}")
+def _bom(api: Any) -> None:
+    api.call("PUT", f"items/{api.other.items['A1']}/boms/bom", shop=api.other, as_="admin",
+             json={"lines": [{"component": "MILK", "qty": "1"}]})
+    not_found(api.get(f"items/{api.other.items['A1']}/boms/bom"))
+
+
+@case("put", "items/{item_id}/boms/{kind}")
+def _set_bom(api: Any) -> None:
+    body = {"lines": [{"component": "MILK", "qty": "1"}]}
+    not_found(api.call("PUT", f"items/{api.other.items['A1']}/boms/bom", json=body))
+    api.post("items", {"code": "THEIR-PART", "name": "x", "base_unit": "p"},
+             shop=api.other, as_="admin")
+    not_found(api.call("PUT", f"items/{api.shop.items['A1']}/boms/bom",
+                       json={"lines": [{"component": "THEIR-PART", "qty": "1"}]}))
+    owned_field_refused(api, f"items/{api.shop.items['A1']}/boms/bom", body, method="PUT")
+
+
+@case("get", "items/{item_id}/boms/{kind}/explosion")
+def _explode(api: Any) -> None:
+    not_found(api.get(f"items/{api.other.items['A1']}/boms/bom/explosion?qty=1"))
+
+
+# stock, ledger, audit ----------------------------------------------------------------------
+
+@case("get", "stock/balances")
+def _balances(api: Any) -> None:
+    other = api.other
+    empty(api.get(f"stock/balances?item_id={other.items['A1']}"))
+    empty(api.get(f"stock/balances?location_id={other.locations['WH']}"))
+    empty(api.get(f"stock/balances?batch_id={other.batches['L1']}"))
+    not_found(api.get(f"stock/balances?under={other.locations['HQ']}"))
+
+
+@case("get", "stock/movements")
+def _movements(api: Any) -> None:
+    other = api.other
+    empty(api.get(f"stock/movements?item_id={other.items['A1']}"))
+    empty(api.get(f"stock/movements?location_id={other.locations['WH']}"))
+    mine = api.get("stock/movements?limit=500").get_json()["items"]
+    assert {m["item_id"] for m in mine} <= set(api.shop.items.values())
+
+
+@case("get", "stock/expiring")
+def _expiring(api: Any) -> None:
+    empty(api.get(f"stock/expiring?item_id={api.other.items['MILK']}"))
+    empty(api.get(f"stock/expiring?location_id={api.other.locations['WH']}"))
+
+
+@case("get", "stock/reorder")
+def _reorder(api: Any) -> None:
+    ids = {r["item_id"] for r in api.get("stock/reorder").get_json()["items"]}
+    assert ids <= set(api.shop.items.values())
+
+
+@case("get", "stock/valuation")
+def _valuation(api: Any) -> None:
+    empty(api.get(f"stock/valuation?item_id={api.other.items['A1']}"))
+    assert api.get("stock/valuation").get_json()["total_value"] == "125"
+
+
+@case("post", "ledger/postings")
+def _postings(api: Any) -> None:
+    other, shop = api.other, api.shop
+    for field, value in (("item_id", other.items["A1"]),
+                         ("to_location_id", other.locations["WH"]),
+                         ("batch_id", other.batches["L1"])):
+        effect = {"key": f"t:{field}", "operation": "receive", "item_id": shop.items["MILK"],
+                  "qty": "1", "to_location_id": shop.locations["WH"],
+                  "batch_id": shop.batches["L1"], field: value}
+        response = api.post("ledger/postings", {"document": "T", "event": "approved",
+                                                "effects": [effect]})
+        not_found(response)
+    owned_field_refused(api, "ledger/postings", {"document": "T", "event": "e", "effects": [
+        {"key": "k", "operation": "release"}]})
+
+
+@case("post", "sales/batch")
+def _sales(api: Any) -> None:
+    api.post("locations", {"code": "THEIR-STORE", "name": "x", "kind": "store"},
+             shop=api.other, as_="admin")
+    result = api.post("sales/batch", {"sales": [{"client_id": "x", "location": "THEIR-STORE",
+                                                 "lines": [{"item": "A1", "qty": "1"}]}]})
+    assert result.get_json()["results"][0]["result"] == "unknown_location"
+    owned_field_refused(api, "sales/batch", {"sales": [
+        {"client_id": "y", "location": "WH", "lines": [{"item": "A1", "qty": "1"}]}]})
+
+
+@case("get", "audit/events")
+def _audit(api: Any) -> None:
+    rival = api.other.users["r-admin"]
+    empty(api.get(f"audit/events?actor_id={rival}&action=create"))
+    mine = api.get("audit/events?limit=500").get_json()["items"]
+    assert mine and all(e["actor_label"] != "r-admin" for e in mine)
+
+
+@pytest.mark.parametrize("operation", sorted(CASES), ids=lambda o: f"{o[0]} {o[1]}")
+def test_tenant_a_cannot_reach_tenant_b(api: Any, operation: tuple[str, str]) -> None:
+    CASES[operation](api)
+
+
+def test_every_operation_has_a_tenant_case(client: Any) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operations = {(method, path) for path, ops in spec["paths"].items()
+                  for method in ops if method != "parameters"}
+    missing = operations - set(CASES) - NO_TENANT_INPUT
+    assert missing == set(), f"operations without a tenant-isolation case: {sorted(missing)}"
+    assert set(CASES) <= operations

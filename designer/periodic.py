@@ -25,6 +25,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("verify_audit", 24 * 3600, tasks.verify_audit),
     Periodic("expire_reservations", 60, tasks.expire_reservations),
     Periodic("tick_timers", 30, tasks.tick_timers),
+    Periodic("purge_idempotency_keys", 3600, tasks.purge_idempotency_keys),
 )
 
 

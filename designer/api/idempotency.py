@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from flask import Flask, Response, current_app, make_response, request
 
 from engine.errors import Conflict, ValidationError
+from engine.services import idempotency as keys
 from engine.services.identity import Principal
 
 HEADER = "Idempotency-Key"
@@ -119,8 +120,40 @@ class MemoryIdempotencyStore:
             del self._entries[k]
 
 
+class DatabaseIdempotencyStore:
+    """Keys in the database (``idempotency_keys``): every web process sees them."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    @staticmethod
+    def _ids(scope: str) -> tuple[int, int]:
+        tenant, user = scope.split(":")
+        return int(tenant), int(user)
+
+    def begin(self, scope: str, key: str, fingerprint: str, now: datetime) -> Begun:
+        claim = keys.begin(self.store, *self._ids(scope), key, fingerprint, now)
+        if claim.outcome == "replay":
+            assert claim.status is not None
+            headers = tuple((str(k), str(v)) for k, v in (claim.headers or {}).items())
+            return Begun(Outcome.REPLAY, StoredResponse(claim.status, headers,
+                                                        claim.body or b""))
+        return Begun(Outcome(claim.outcome))
+
+    def finish(self, scope: str, key: str, response: StoredResponse, now: datetime) -> None:
+        keys.finish(self.store, *self._ids(scope), key, response.status,
+                    dict(response.headers), response.body)
+
+    def release(self, scope: str, key: str) -> None:
+        keys.release(self.store, *self._ids(scope), key)
+
+
 def init_app(app: Flask, store: IdempotencyStore | None = None) -> None:
-    app.extensions["flowledger.idempotency"] = store or MemoryIdempotencyStore()
+    """Keys in the database unless a store is given (``IDEMPOTENCY_STORE``)."""
+    from designer import runtime
+
+    app.extensions["flowledger.idempotency"] = store or DatabaseIdempotencyStore(
+        runtime(app).store)
 
 
 def _store() -> IdempotencyStore:

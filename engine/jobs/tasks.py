@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine.jobs import runtime
-from engine.services import audit, posting, timers
+from engine.services import audit, idempotency, posting, timers
+from engine.services.context import utcnow
 
 
 def verify_audit(tenant_slug: str | None = None) -> dict[str, Any]:
@@ -26,3 +27,8 @@ def expire_reservations() -> int:
 def tick_timers() -> int:
     """Fire the durable timers that are due (a periodic job)."""
     return timers.tick(runtime.store())
+
+
+def purge_idempotency_keys() -> int:
+    """Forget API idempotency keys older than a day (a periodic job)."""
+    return idempotency.purge(runtime.store(), utcnow())

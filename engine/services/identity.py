@@ -444,9 +444,10 @@ def authenticate_token(store: Store, token: str, ctx: CallContext = SYSTEM) -> P
         raise failed
     prefix, secret = parts
 
-    def work(uow: UnitOfWork) -> Principal:
+    now = ctx.now()
+
+    def work(uow: UnitOfWork) -> tuple[Principal, int | None]:
         row = uow.identity.token_by_prefix(prefix)
-        now = ctx.now()
         if row is None or not security.same_hash(row.secret_hash, security.token_hash(secret)):
             raise failed
         if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
@@ -455,9 +456,17 @@ def authenticate_token(store: Store, token: str, ctx: CallContext = SYSTEM) -> P
         member = uow.identity.membership(row.tenant_id, row.user_id)
         if not tenant or not user or not member or not user.is_active:
             raise failed
-        # Bookkeeping, not an action of the user: at most one write per token and minute.
-        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-            row.last_used_at = now
-        return _principal(uow, tenant, user, member)
+        stale = row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1)
+        return _principal(uow, tenant, user, member), row.id if stale else None
 
-    return transaction(store, work)
+    # A read transaction: bearer requests never queue behind writers to authenticate.
+    principal, stale_id = transaction(store, work, write=False)
+    if stale_id is not None:
+        # Bookkeeping, not an action of the user: at most one write per token and minute.
+        def touch(uow: UnitOfWork) -> None:
+            row = uow.identity.token(principal.tenant_id, stale_id)
+            if row is not None:
+                row.last_used_at = now
+
+        transaction(store, touch)
+    return principal

@@ -65,3 +65,26 @@ def test_memory_store_outcomes() -> None:
     assert store.begin("1:2", "k", "f1", now).outcome is Outcome.NEW
     store.release("1:2", "k")
     assert store.begin("1:2", "k", "f9", now).outcome is Outcome.NEW
+
+
+def test_keys_are_shared_by_every_web_process(database_url: str, tmp_path: Any) -> None:
+    """Two apps on one database (two gunicorn workers) see the same keys."""
+    from designer import create_app
+    from engine.services import identity
+
+    apps = [create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / f"i{n}"),
+                        "DATABASE_URL": database_url, "REDIS_URL": None,
+                        "SECRET_KEY": "k"}) for n in range(2)]
+    store = apps[0].extensions["flowledger"].store
+    identity.create_tenant(store, "twin")
+    identity.create_user(store, "twin", "owner", password="owner-password", admin=True)
+    token = identity.create_token(store, "twin", "owner", "t").token
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "same-key"}
+    body = {"key": "buyer", "labels": {"zh": "采购", "en": "Buyer"}}
+    first = apps[0].test_client().post("/api/v1/roles", json=body, headers=headers)
+    second = apps[1].test_client().post("/api/v1/roles", json=body, headers=headers)
+    assert first.status_code == 201 and second.status_code == 201
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert second.get_json() == first.get_json()
+    for app in apps:
+        app.extensions["flowledger"].store.dispose()

@@ -15,9 +15,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from engine.errors import Conflict, EngineError, Problem
-from engine.forms import FormScope, load_form
-from engine.rules import compile_rules
+from engine.errors import Conflict, EngineError, Problem, ValidationError
+from engine.forms import FormScope, check_document, load_form
+from engine.rules import DictScope, compile_rules
 from engine.services import definitions as defs
 from engine.services.context import SYSTEM, CallContext
 from engine.services.doc_effects import located, split_event
@@ -139,6 +139,41 @@ def _rolled_back(store: Store, work: Callable[[UnitOfWork], Preview]) -> Preview
                       "库存变动过于频繁，无法预览，请重试")
 
 
+def _compiled(form: Mapping[str, Any], text: str, document: Mapping[str, Any],
+              constants: Mapping[str, str], ctx: Any) -> tuple[str, Any, Mapping[str, Any]]:
+    """(form key, compiled rules, typed document) from a form or a short scope."""
+    if isinstance(form.get("fields"), Mapping):
+        all_constants = {**constants, **(form.get("constants") or {})}
+        scope = DictScope.from_spec(form["fields"], constants=all_constants)
+        key = str(form.get("form", ""))
+        return key, compile_rules(text, scope, form=key, name=key), \
+            typed(document, form["fields"])
+    spec = load_form(form, constants=constants).require()
+    checked = check_document(spec, document, ctx=ctx, constants=constants)
+    if checked.problems:
+        raise ValidationError(checked.problems)
+    return spec.key, compile_rules(text, FormScope.of(spec, constants), form=spec.key,
+                                   name=spec.key), checked.values
+
+
+def typed(value: Any, spec: Any) -> Any:
+    """A document's values as the scope's field kinds say (numbers exact, dates parsed)."""
+    if isinstance(spec, Mapping) and "kind" not in spec:
+        if isinstance(value, list):
+            return [typed(row, spec) for row in value]
+        if isinstance(value, Mapping):
+            return {k: typed(v, spec.get(k, "text")) for k, v in value.items()}
+        return value
+    kind = spec["kind"] if isinstance(spec, Mapping) else spec
+    if value is None:
+        return None
+    if kind in ("number", "money"):
+        return Decimal(str(value))
+    if kind == "date":
+        return date.fromisoformat(str(value))
+    return value
+
+
 def preview_action(store: Store, principal: Principal, document_id: int,
                    request: ActionRequest, ctx: CallContext = SYSTEM) -> Preview:
     """What ``request`` would do to the document and the stock; nothing is kept."""
@@ -164,30 +199,24 @@ def dry_run(store: Store, tenant_id: int, rules_text: str, form: Mapping[str, An
             ctx: CallContext = SYSTEM) -> Preview:
     """The effects a rule set would produce for ``document`` on ``event`` (``approved``,
     ``approved_at:finance`` …), posted and rolled back: movements with picked batches
-    and values, balances before and after, and any refusal."""
+    and values, balances before and after, and any refusal.
+
+    ``form`` is a form definition, or the short scope docs/rules.md writes
+    (``{"form", "fields", "constants"}``, the document typed from the scope)."""
     def work(uow: UnitOfWork) -> Preview:
         constants = defs.location_constants(uow, tenant_id)
-        spec = load_form(form, constants=constants).require()
-        rules = compile_rules(rules_text, FormScope.of(spec, constants), form=spec.key,
-                              name=spec.key)
-        from engine.forms import check_document
-
         econtext = eval_context(uow, tenant_id, ctx.now())
-        checked = check_document(spec, document, ctx=econtext, constants=constants)
-        if checked.problems:
-            from engine.errors import ValidationError
-
-            raise ValidationError(checked.problems)
+        form_key, rules, values = _compiled(form, rules_text, document, constants, econtext)
         name, node = split_event(event)
-        found = rules.effects(spec.key, name, node, checked.values, econtext)
+        found = rules.effects(form_key, name, node, values, econtext)
 
         def run() -> tuple[str | None, tuple[str, ...], tuple[dict[str, Any], ...]]:
             bridged = Bridge(uow, tenant_id, document_id, event).convert(found)
             if bridged.problems:
-                from engine.errors import ValidationError
-
                 raise ValidationError(bridged.problems)
-            result = post_in(uow, tenant_id, Origin(document_id, 0, f"{spec.key}.dry-run",
+            if not bridged.effects:  # a lock, say: nothing to post
+                return None, (event,), ()
+            result = post_in(uow, tenant_id, Origin(document_id, 0, f"{form_key}.dry-run",
                                                     event), bridged.effects, ctx)
             if not result.ok:
                 raise Conflict(located(result.problem(), result.details.get("effect", "")))

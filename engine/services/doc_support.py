@@ -91,8 +91,10 @@ def lookup_for(uow: UnitOfWork, tenant_id: int) -> Any:
             row = repo.item_by_code(tenant_id, code)
             if row is None:
                 raise LookupError(code)
-            cache[code] = {"code": row.code, "name": row.name, "unit": row.base_unit,
-                           **(row.attributes or {})}
+            cache[code] = {**(row.attributes or {}), "code": row.code, "name": row.name,
+                           "unit": row.base_unit, "tracking": row.tracking,
+                           "valuation": row.valuation, "reorder_point": row.reorder_point,
+                           "safety_stock": row.safety_stock}
         return cache[code].get(attr)
 
     return lookup

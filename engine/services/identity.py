@@ -208,6 +208,20 @@ def create_member_in(uow: UnitOfWork, tenant: Tenant, username: str, *,
     return user.id
 
 
+def add_member_in(uow: UnitOfWork, tenant: Tenant, username: str, *, admin: bool = False,
+                  department: str | None = None, roles: tuple[str, ...] = (),
+                  now: datetime) -> None:
+    """Make an existing user a member of ``tenant`` (open transaction, no audit)."""
+    user = uow.identity.user_by_username(username)
+    assert user is not None
+    dept = _department(uow, tenant, department) if department else None
+    member = Membership(tenant_id=tenant.id, user_id=user.id, is_admin=admin, status="active",
+                        created_at=now, department_id=dept.id if dept else None)
+    uow.identity.add(member)
+    for key in roles:
+        uow.identity.grant_role(tenant.id, member.id, _role(uow, tenant, key).id)
+
+
 def set_head_in(uow: UnitOfWork, tenant: Tenant, department: str, username: str) -> None:
     """Make ``username`` the head of ``department`` (open transaction, no audit)."""
     _department(uow, tenant, department).head_user_id = _require_member(

@@ -3,6 +3,10 @@ each through the ordinary document services, so demo stock is real stock."""
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
+from typing import Any
+
 from engine.errors import EngineError
 from engine.services import documents, identity
 from engine.services.context import CallContext
@@ -11,6 +15,22 @@ from engine.services.template_pkg import Package
 from engine.store.db import Store
 from engine.store.doc_tables import TemplateInstall
 from engine.store.uow import UnitOfWork, transaction
+
+
+RELATIVE_DATE = re.compile(r"^\$\{today(?:([+-])(\d+))?\}$")
+
+
+def dated(value: Any, today: date) -> Any:
+    """Demo data with ``${today}`` / ``${today+30}`` / ``${today-2}`` as real dates, so
+    expiry dates stay in the future whenever the template is installed."""
+    if isinstance(value, str) and (match := RELATIVE_DATE.match(value)):
+        sign, days = match.group(1), int(match.group(2) or 0)
+        return (today + timedelta(days=days if sign != "-" else -days)).isoformat()
+    if isinstance(value, dict):
+        return {k: dated(v, today) for k, v in value.items()}
+    if isinstance(value, list):
+        return [dated(v, today) for v in value]
+    return value
 
 
 def play(store: Store, tenant_slug: str, pkg: Package, ctx: CallContext) -> list[str]:
@@ -25,13 +45,14 @@ def play(store: Store, tenant_slug: str, pkg: Package, ctx: CallContext) -> list
         acting = CallContext(who.user_id, who.username, ctx.client_addr, ctx.request_id,
                              ctx.clock)
         try:
-            out = documents.submit_new(store, who, step["form"], step["data"], ctx=acting)
+            data = dated(step["data"], ctx.now().date())
+            out = documents.submit_new(store, who, step["form"], data, ctx=acting)
             for action in step.get("then", []):
                 actor = identity.principal_named(store, tenant_slug, action["by"])
                 out = documents.act(store, actor, out.document.id, ActionRequest(
                     action["action"], comment=action.get("comment"),
                     target=action.get("target"), return_to=action.get("return_to"),
-                    fields=action.get("fields", {})),
+                    fields=dated(action.get("fields", {}), ctx.now().date())),
                     CallContext(actor.user_id, actor.username, clock=ctx.clock))
         except EngineError as error:
             if step.get("expect") == "refused":

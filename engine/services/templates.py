@@ -218,15 +218,22 @@ def _seed(uow: UnitOfWork, tenant: Any, pkg: Package, report: Report) -> None:
 
 
 def _users(uow: UnitOfWork, tenant: Any, users: list[dict[str, Any]], report: Report) -> None:
+    """Template staff: created, or — when the person already exists (users are shared
+    across tenants) — made a member of this tenant too."""
     for user in users:
-        if uow.identity.user_by_username(user["username"]) is None:
-            identity.create_member_in(
-                uow, tenant, user["username"], display_name=user["display_name"],
-                admin=user.get("admin", False), department=user.get("department"),
-                roles=tuple(user.get("roles", ())), now=_now())
-            for dept in user.get("head_of", []):
-                identity.set_head_in(uow, tenant, dept, user["username"])
-            report.applied.append(f"user {user['username']}")
+        existing = uow.identity.user_by_username(user["username"])
+        if existing is not None and uow.identity.membership(tenant.id, existing.id):
+            continue
+        options = {"admin": user.get("admin", False), "department": user.get("department"),
+                   "roles": tuple(user.get("roles", ()))}
+        if existing is None:
+            identity.create_member_in(uow, tenant, user["username"],
+                                      display_name=user["display_name"], now=_now(), **options)
+        else:
+            identity.add_member_in(uow, tenant, existing.username, now=_now(), **options)
+        for dept in user.get("head_of", []):
+            identity.set_head_in(uow, tenant, dept, user["username"])
+        report.applied.append(f"user {user['username']}")
 
 
 def _now() -> Any:

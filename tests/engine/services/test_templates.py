@@ -116,3 +116,12 @@ def test_manifest_problems_name_the_field(store: Store, tenant: int, tmp_path: P
         templates.install(store, "shop", str(bad))
     assert exc.value.problems[0].code == "template.schema"
     assert "labels" in exc.value.problems[0].message.en
+
+
+def test_a_second_tenant_gets_the_template_staff_too(store: Store, tenant: int) -> None:
+    templates.install(store, "shop", str(MINI))
+    identity.create_tenant(store, "shop-two")
+    report = templates.install(store, "shop-two", str(MINI))
+    assert "user mini-mgr" in report.applied and report.demo  # the demo ran there too
+    assert identity.principal_named(store, "shop-two", "mini-mgr").roles == ("manager",)
+    assert all(r.ok for r in verify.verify(store))

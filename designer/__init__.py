@@ -45,8 +45,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         queue=JobQueue(app.config["REDIS_URL"], app.config["QUEUE_NAME"]),
     )
 
-    from designer import api, errors, i18n, ui
+    from designer import api, errors, i18n, limits, ui
 
+    limits.init_app(app)
     i18n.init_app(app)
     ui.init_app(app)
     api.init_app(app)

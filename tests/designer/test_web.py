@@ -109,3 +109,20 @@ def test_engine_errors_become_problem_json(app: Any) -> None:
     body = response.get_json()
     assert body["code"] == "demo.conflict"
     assert body["errors"][0]["source"] == {"path": "lines[2].qty"}
+
+
+def test_sign_in_is_rate_limited(app: Any) -> None:
+    make_admin(app)
+    app.config["LOGIN_LIMIT_PER_USER"] = "3/minute"
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    codes = [client.post("/login", data={"username": "admin", "password": "wrong-password",
+                                         "csrf_token": token}).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    api = [client.post("/api/v1/session", json={"username": "other", "password": "x" * 12})
+           .status_code for _ in range(4)]
+    assert 429 not in api[:3] and api[3] == 429  # another username had its own budget
+    blocked = client.post("/api/v1/session", json={"username": "admin", "password": "x" * 12})
+    assert blocked.status_code == 429
+    assert blocked.get_json()["code"] == "auth.too_many_attempts"
+    assert blocked.headers["Retry-After"] == "60"

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, request
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from engine.errors import TooManyAttempts
 
 SIGN_IN = {("POST", "/login"), ("POST", "/api/v1/session")}
 
@@ -47,15 +49,11 @@ def init_app(app: Flask) -> None:
 
 def _too_many(spec: str) -> Any:
     if request.path.startswith("/api/"):
-        response = jsonify({
-            "type": "https://flowledger.dev/problems/auth.too_many_attempts",
-            "title": "Too many sign-in attempts", "status": 429,
-            "code": "auth.too_many_attempts",
-            "errors": [{"code": "auth.too_many_attempts", "source": {},
-                        "message": f"Too many sign-in attempts ({spec}): wait a minute / "
-                                   f"登录尝试过于频繁（{spec}），请稍后再试"}]})
-        response.status_code = 429
-        response.mimetype = "application/problem+json"
+        from designer.api.problems import engine_error
+
+        response = engine_error(TooManyAttempts.of(
+            "auth.too_many_attempts", f"Too many sign-in attempts ({spec}): wait a minute",
+            f"登录尝试过于频繁（{spec}），请稍后再试"))
     else:
         from flask import render_template_string
 

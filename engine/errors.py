@@ -151,3 +151,9 @@ class AuthenticationFailed(EngineError):
     """Bad credentials. The message never says which part was wrong."""
 
     status = 401
+
+
+class TooManyAttempts(EngineError):
+    """Too many tries in too short a time (sign-in attempts, say)."""
+
+    status = 429

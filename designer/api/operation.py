@@ -27,6 +27,7 @@ DESCRIPTIONS = {
     404: "No such object in your tenant (another tenant's ids answer the same)",
     409: "The request clashes with the current state",
     422: "The request is not valid: every field error is listed",
+    429: "Too many attempts from this address: wait (see Retry-After) and try again",
 }
 
 

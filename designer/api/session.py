@@ -62,11 +62,11 @@ class SessionView(MethodView):
         """The signed-in user, their tenant and permissions"""
         return me(auth.api_principal(), g.api_credential)
 
-    @operation(blp, None, public=True, errors=(401,))
+    @operation(blp, None, public=True, errors=(401, 429))
     @blp.arguments(SignIn)
     @blp.response(200, Me)
     def post(self, data: dict[str, Any]) -> Any:
-        """Sign in with a password: sets the session cookie (login is not rate-limited yet)"""
+        """Sign in with a password: sets the session cookie (rate-limited per address)"""
         principal = identity.authenticate(runtime(current_app).store, data["username"],
                                           data["password"], auth.call_context(),
                                           tenant_slug=data.get("tenant"))

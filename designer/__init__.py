@@ -53,6 +53,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     errors.init_app(app)
 
+    from designer.auth import unscope_request
+
+    app.teardown_request(unscope_request)
+
     @app.before_request
     def _request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")

@@ -8,9 +8,11 @@ Two credentials, and the tenant always comes from the credential:
   Unsafe API methods with a session also need the CSRF token in ``X-CSRFToken``.
 
 Permissions are names such as ``stock.view``. Tenant admins hold every one. Other
-members hold the permissions of their roles: a role whose key is a permission name
-grants it; a few conventional role keys grant a set (:data:`ROLE_PERMISSIONS`).
-``identity.manage`` is for admins only and no role grants it.
+members hold :data:`MEMBER_PERMISSIONS` (documents: create, view, act — the flow
+itself decides whose turn an action is) plus the permissions of their roles: a role
+whose key is a permission name grants it; a few conventional role keys grant a set
+(:data:`ROLE_PERMISSIONS`). ``identity.manage`` is for admins only and no role grants
+it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from flask import current_app, g, request, session
 from designer import runtime
 from engine.errors import AuthenticationFailed, Message, PermissionDenied
 from engine.services import identity
-from engine.services.context import CallContext
+from engine.services.context import CallContext, enter_tenant, leave_tenant
 from engine.services.identity import Principal
 
 ADMIN = "identity.manage"
@@ -40,7 +42,21 @@ PERMISSIONS: Mapping[str, Message] = {
     "ledger.post": Message("post ledger effects directly (integrations)", "直接过账（集成）"),
     "sales.post": Message("upload point-of-sale batches", "上传门店销售批次"),
     "audit.view": Message("read the audit log", "查看审计日志"),
+    "design": Message("author forms, flows and rules: drafts, checks, publishing, dry runs; "
+                      "see the industry templates",
+                      "设计表单、流程和规则：草稿、检查、发布、试运行；查看行业模板"),
+    "definitions.view": Message("see published forms, flows and rules",
+                                "查看已发布的表单、流程和规则"),
+    "documents.create": Message("create, edit and submit own documents", "创建、编辑并提交自己的单据"),
+    "documents.view": Message("see documents, their timelines and the task boxes",
+                              "查看单据、单据动态和待办箱"),
+    "documents.act": Message("act on documents (approve, reject, transfer…) when the flow "
+                             "allows it", "在流程允许时处理单据（同意、驳回、转交…）"),
 }
+
+# What every member holds whatever their roles: the flow decides who may act when.
+MEMBER_PERMISSIONS = frozenset({"definitions.view", "documents.create", "documents.view",
+                                "documents.act"})
 
 _VIEW = frozenset({"identity.view", "masterdata.view", "stock.view"})
 ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
@@ -53,6 +69,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
     "integration": _VIEW | {"masterdata.edit", "ledger.post", "sales.post", "stock.value"},
     "accountant": _VIEW | {"stock.value", "audit.view"},
     "auditor": _VIEW | {"stock.value", "audit.view"},
+    "designer": _VIEW | {"design"},
 }
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_TOKEN_LENGTH = 512
@@ -71,7 +88,22 @@ def current_principal() -> Principal | None:
         g.principal = (
             identity.principal(runtime(current_app).store, tid, uid) if uid and tid else None
         )
+        if g.principal is not None:
+            scope_request(g.principal.tenant_id)
     return g.principal  # type: ignore[no-any-return]
+
+
+def scope_request(tenant_id: int) -> None:
+    """From now on this request's transactions see only this tenant's rows (row-level
+    security on PostgreSQL; see engine.store.tenancy). Undone when the request ends."""
+    if "tenancy_token" not in g:
+        g.tenancy_token = enter_tenant(tenant_id)
+
+
+def unscope_request(exc: BaseException | None = None) -> None:
+    token = g.pop("tenancy_token", None)
+    if token is not None:
+        leave_tenant(token)
 
 
 def call_context(principal: Principal | None = None) -> CallContext:
@@ -86,7 +118,7 @@ def call_context(principal: Principal | None = None) -> CallContext:
 def permissions_of(principal: Principal) -> frozenset[str]:
     if principal.is_admin:
         return frozenset(PERMISSIONS)
-    granted: set[str] = set()
+    granted: set[str] = set(MEMBER_PERMISSIONS)
     for role in principal.roles:
         granted |= ROLE_PERMISSIONS.get(role, frozenset())
         if role in PERMISSIONS and role != ADMIN:
@@ -153,6 +185,7 @@ def api_principal() -> Principal:
     if header is not None:
         principal = _bearer(header)
         g.api_credential = "token"
+        scope_request(principal.tenant_id)
     else:
         found = current_principal()
         if found is None:

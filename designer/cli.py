@@ -68,6 +68,17 @@ def db_upgrade(app: Flask) -> None:
         click.echo(f"Upgraded from {before or 'an empty database'} to {after}.")
 
 
+@db.command("grant")
+@click.argument("role")
+@with_app
+def db_grant(app: Flask, role: str) -> None:
+    """Let ROLE (a non-owner PostgreSQL role) use the tables: the app connects as it, so
+    row-level security applies. The journal and audit log stay append-only for it."""
+    system.grant_app_role(runtime(app).store, role)
+    click.echo(f"Granted {role} the use of the tables (no UPDATE/DELETE on the journal "
+               "and audit log).")
+
+
 @db.command("current")
 @with_app
 def db_current(app: Flask) -> None:

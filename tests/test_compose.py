@@ -18,7 +18,9 @@ def compose() -> dict[str, Any]:
 def test_services_and_their_commands() -> None:
     services = compose()["services"]
     assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "scheduler"}
-    assert services["migrate"]["command"] == ["flowledger", "db", "upgrade"]
+    migrate = services["migrate"]
+    assert migrate["command"][-1] == "flowledger db upgrade && flowledger db grant flowledger_app"
+    assert "flowledger:" in migrate["environment"]["FLOWLEDGER_DATABASE_URL"]  # the owner
     assert services["web"]["command"][0] == "gunicorn"
     assert "designer.wsgi:app" in services["web"]["command"]
     assert services["worker"]["command"] == ["flowledger", "worker"]
@@ -33,7 +35,7 @@ def test_app_services_wait_for_healthy_backends_and_the_migration() -> None:
         assert deps["redis"]["condition"] == "service_healthy"
         assert deps["migrate"]["condition"] == "service_completed_successfully"
         env = services[name]["environment"]
-        assert env["FLOWLEDGER_DATABASE_URL"].startswith("postgresql+psycopg://")
+        assert env["FLOWLEDGER_DATABASE_URL"].startswith("postgresql+psycopg://flowledger_app:")
         assert env["FLOWLEDGER_REDIS_URL"].startswith("redis://")
 
 
@@ -54,3 +56,10 @@ def test_commands_exist_in_the_cli() -> None:
     import importlib.util
 
     assert importlib.util.find_spec("designer.wsgi") is not None  # what gunicorn loads
+
+
+def test_the_app_role_is_created_with_the_database() -> None:
+    init = ROOT / "deploy" / "postgres" / "10-app-role.sh"
+    assert "CREATE ROLE flowledger_app" in init.read_text() and "NOBYPASSRLS" in init.read_text()
+    volumes = compose()["services"]["postgres"]["volumes"]
+    assert "./deploy/postgres:/docker-entrypoint-initdb.d:ro" in volumes

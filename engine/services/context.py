@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.audit import digest
+from engine.store import tenancy
 from engine.store.uow import UnitOfWork
 
 
@@ -45,7 +46,25 @@ def audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append the call's one audit event. Call it last, right before the commit."""
-    uow.audit.append({
+    uow.audit.append(audit_fields(
+        ctx, tenant_id=tenant_id, object_type=object_type, object_id=object_id, action=action,
+        before=before, after=after, detail=detail))
+
+
+def audit_fields(
+    ctx: CallContext,
+    *,
+    tenant_id: int,
+    object_type: str,
+    object_id: object,
+    action: str,
+    before: Any = None,
+    after: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The fields of an audit event (for ``uow.audit.prepare`` when the event is
+    worked out before the locks are taken, and appended after)."""
+    return {
         "tenant_id": tenant_id,
         "occurred_at": ctx.now(),
         "actor_id": ctx.actor_id,
@@ -58,4 +77,15 @@ def audit(
         "before_digest": digest(before),
         "after_digest": digest(after),
         "detail": detail or {},
-    })
+    }
+
+
+def enter_tenant(tenant_id: int) -> Any:
+    """Scope the rest of this context (a web request) to one tenant: on PostgreSQL, row-
+    level security then hides every other tenant's rows. Returns a token for
+    :func:`leave_tenant`."""
+    return tenancy.enter(tenant_id)
+
+
+def leave_tenant(token: Any) -> None:
+    tenancy.leave(token)

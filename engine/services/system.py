@@ -30,3 +30,8 @@ def database_health(store: Store) -> DatabaseHealth:
     except Exception as exc:  # any failure to reach the database is "not ok"
         return DatabaseHealth(False, store.backend, None, False, type(exc).__name__)
     return DatabaseHealth(True, store.backend, revision, revision == migrate.head_revision(store))
+
+
+def grant_app_role(store: Store, role: str) -> None:
+    """Give the application's non-owner database role the rights it needs."""
+    migrate.grant_app_role(store, role)

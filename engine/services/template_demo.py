@@ -16,7 +16,6 @@ from engine.store.db import Store
 from engine.store.doc_tables import TemplateInstall
 from engine.store.uow import UnitOfWork, transaction
 
-
 RELATIVE_DATE = re.compile(r"^\$\{today(?:([+-])(\d+))?\}$")
 
 

@@ -5,7 +5,7 @@ PostgreSQL, the transaction helper with bounded retries, Alembic migrations, and
 repositories that services call. Nothing outside this package imports SQLAlchemy.
 """
 
-from engine.store import doc_tables, ledger_tables  # noqa: F401  (register their tables)
+from engine.store import doc_tables, ledger_tables, tenancy  # noqa: F401  (tables, RLS hook)
 from engine.store.db import Store, normalize_url
 
 __all__ = ["Store", "normalize_url"]

@@ -38,3 +38,22 @@ def head_revision(store: Store) -> str | None:
 
 def is_up_to_date(store: Store) -> bool:
     return current_revision(store) == head_revision(store)
+
+
+def grant_app_role(store: Store, role: str) -> None:
+    """Let a non-owner role use the schema's tables (PostgreSQL): the web processes and
+    workers connect as it, so row-level security binds them even though the owner's
+    migrations created the tables."""
+    if store.backend != "postgresql":
+        return
+    if not role.replace("_", "").isalnum():
+        raise ValueError(f"not a role name: {role!r}")
+    with store.engine.begin() as conn:
+        schema = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
+        conn.exec_driver_sql(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA '
+                             f'"{schema}" TO "{role}"')
+        conn.exec_driver_sql(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" '
+                             f'TO "{role}"')
+        conn.exec_driver_sql(f'REVOKE UPDATE, DELETE ON "{schema}".movements, '
+                             f'"{schema}".audit_events FROM "{role}"')

@@ -126,3 +126,20 @@ def test_sign_in_is_rate_limited(app: Any) -> None:
     assert blocked.status_code == 429
     assert blocked.get_json()["code"] == "auth.too_many_attempts"
     assert blocked.headers["Retry-After"] == "60"
+
+
+def test_a_request_is_scoped_to_its_credentials_tenant(app: Any) -> None:
+    from designer import auth
+    from engine.store import tenancy
+
+    make_admin(app)
+    store = app.extensions["flowledger"].store
+    token = identity.create_token(store, "acme", "admin", "probe").token
+    tenant_id = identity.get_tenant(store, "acme").id
+    with app.test_request_context("/api/v1/items",
+                                  headers={"Authorization": f"Bearer {token}"}):
+        assert tenancy.current() is None  # before anyone is authenticated
+        auth.api_principal()
+        assert tenancy.current() == tenant_id
+        app.do_teardown_request()
+        assert tenancy.current() is None

@@ -157,10 +157,15 @@ def check_cost(cost: Decimal | None) -> Decimal | None:
     return cost
 
 
+def _holds_stock(location: Location) -> bool:
+    """Internal locations and transit hold real goods: picked from, never overdrawn."""
+    return location.internal or location.kind is LocationKind.TRANSIT
+
+
 def _needs_guard(snap: Snapshot, key: BalanceKey) -> bool:
     location = snap.locations[key.location_id]
     item = snap.items[key.item_id]
-    return location.internal and not (location.allow_negative or item.allow_negative)
+    return _holds_stock(location) and not (location.allow_negative or item.allow_negative)
 
 
 # -- the draft a plan fills -------------------------------------------------------------
@@ -274,9 +279,10 @@ def take(
     allow_expired: bool,
     own: Mapping[BalanceKey, Decimal],
 ) -> None:
-    """Move ``qty`` out of ``src``: picked batches at internal sources, as named otherwise."""
+    """Move ``qty`` out of ``src``: batches picked where goods are held (internal places
+    and transit), as named at the outside world's locations."""
     snap = draft.snap
-    if not src.internal:
+    if not _holds_stock(src):
         check_batch(snap, item, batch_id, required=True)
         draft.move(item, batch_id, src, dst, qty)
         return

@@ -227,3 +227,14 @@ def test_due_reservations_expire_once(world: World) -> None:
     assert posting.expire_due(world.store, later) == 1
     assert posting.expire_due(world.store, later) == 0
     assert world.reserved("A1", "S1") == D(0)
+
+
+def test_transit_holds_real_stock_picked_fefo_and_never_overdrawn(world: World) -> None:
+    today = datetime.now(UTC).date()
+    world.receive(f"4 MILK @S1 batch LATE exp {(today + timedelta(days=20)).isoformat()}")
+    world.receive(f"4 MILK @S1 batch SOON exp {(today + timedelta(days=2)).isoformat()}")
+    assert world.move("6 MILK @S1 -> TRANSIT").ok
+    arrived = world.move("3 MILK @TRANSIT -> S2")  # no batch named: picked like a shelf
+    assert arrived.ok
+    assert [m.batch_id for m in arrived.movements] == [world.batch("MILK", "SOON")]
+    assert world.move("4 MILK @TRANSIT -> S2").code is Result.INSUFFICIENT_STOCK  # 3 left

@@ -32,6 +32,29 @@ def dated(value: Any, today: date) -> Any:
     return value
 
 
+def _accounts(store: Store, tenant_slug: str, pkg: Package) -> dict[str, str]:
+    """Template staff names → this tenant's accounts (see templates.staff_username)."""
+    from engine.services.templates import staff_username
+
+    def work(uow: UnitOfWork) -> dict[str, str]:
+        tenant = identity.get_tenant_in(uow, tenant_slug)
+        return {u["username"]: staff_username(uow, tenant, u["username"])
+                for u in pkg.seed["users"]}
+
+    return transaction(store, work, write=False)
+
+
+def _as_accounts(value: Any, accounts: dict[str, str]) -> Any:
+    """Member fields of demo data name template staff: use this tenant's accounts."""
+    if isinstance(value, str):
+        return accounts.get(value, value)
+    if isinstance(value, dict):
+        return {k: _as_accounts(v, accounts) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_accounts(v, accounts) for v in value]
+    return value
+
+
 def play(store: Store, tenant_slug: str, pkg: Package, ctx: CallContext) -> list[str]:
     """Run every demo document; return one line per document saying how it ended.
 
@@ -39,19 +62,22 @@ def play(store: Store, tenant_slug: str, pkg: Package, ctx: CallContext) -> list
     reported as such; any other refusal stops the demo and is raised.
     """
     lines = []
+    accounts = _accounts(store, tenant_slug, pkg)
     for n, step in enumerate(pkg.demo):
-        who = identity.principal_named(store, tenant_slug, step["by"])
+        who = identity.principal_named(store, tenant_slug, accounts.get(step["by"], step["by"]))
         acting = CallContext(who.user_id, who.username, ctx.client_addr, ctx.request_id,
                              ctx.clock)
         try:
-            data = dated(step["data"], ctx.now().date())
+            data = _as_accounts(dated(step["data"], ctx.now().date()), accounts)
             out = documents.submit_new(store, who, step["form"], data, ctx=acting)
             for action in step.get("then", []):
-                actor = identity.principal_named(store, tenant_slug, action["by"])
+                actor = identity.principal_named(store, tenant_slug,
+                                                 accounts.get(action["by"], action["by"]))
                 out = documents.act(store, actor, out.document.id, ActionRequest(
                     action["action"], comment=action.get("comment"),
                     target=action.get("target"), return_to=action.get("return_to"),
-                    fields=dated(action.get("fields", {}), ctx.now().date())),
+                    fields=_as_accounts(dated(action.get("fields", {}), ctx.now().date()),
+                                        accounts)),
                     CallContext(actor.user_id, actor.username, clock=ctx.clock))
         except EngineError as error:
             if step.get("expect") == "refused":

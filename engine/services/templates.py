@@ -217,23 +217,31 @@ def _seed(uow: UnitOfWork, tenant: Any, pkg: Package, report: Report) -> None:
         _bom(uow, tenant.id, bom, report)
 
 
+def staff_username(uow: UnitOfWork, tenant: Any, name: str) -> str:
+    """The account a template's staff member ``name`` has in ``tenant``.
+
+    Users are shared across tenants, so a template never takes over an account that
+    belongs to someone else: the plain name is used when it is free or already this
+    tenant's member; otherwise the tenant's own ``name.<tenant>`` account.
+    """
+    existing = uow.identity.user_by_username(name)
+    if existing is None or uow.identity.membership(tenant.id, existing.id) is not None:
+        return name
+    return f"{name}.{tenant.slug}"
+
+
 def _users(uow: UnitOfWork, tenant: Any, users: list[dict[str, Any]], report: Report) -> None:
-    """Template staff: created, or — when the person already exists (users are shared
-    across tenants) — made a member of this tenant too."""
     for user in users:
-        existing = uow.identity.user_by_username(user["username"])
-        if existing is not None and uow.identity.membership(tenant.id, existing.id):
-            continue
-        options = {"admin": user.get("admin", False), "department": user.get("department"),
-                   "roles": tuple(user.get("roles", ()))}
-        if existing is None:
-            identity.create_member_in(uow, tenant, user["username"],
-                                      display_name=user["display_name"], now=_now(), **options)
-        else:
-            identity.add_member_in(uow, tenant, existing.username, now=_now(), **options)
+        name = staff_username(uow, tenant, user["username"])
+        if uow.identity.user_by_username(name) is not None:
+            continue  # this tenant's member already
+        identity.create_member_in(
+            uow, tenant, name, display_name=user["display_name"], now=_now(),
+            admin=user.get("admin", False), department=user.get("department"),
+            roles=tuple(user.get("roles", ())))
         for dept in user.get("head_of", []):
-            identity.set_head_in(uow, tenant, dept, user["username"])
-        report.applied.append(f"user {user['username']}")
+            identity.set_head_in(uow, tenant, dept, name)
+        report.applied.append(f"user {name}")
 
 
 def _now() -> Any:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.errors import ValidationError
+from engine.errors import NotFound, ValidationError
 from engine.services import definitions, identity, templates, verify
 from engine.store import Store
 from engine.store.doc_tables import Definition, Document
@@ -118,10 +118,16 @@ def test_manifest_problems_name_the_field(store: Store, tenant: int, tmp_path: P
     assert "labels" in exc.value.problems[0].message.en
 
 
-def test_a_second_tenant_gets_the_template_staff_too(store: Store, tenant: int) -> None:
+def test_a_second_tenant_gets_its_own_staff_accounts(store: Store, tenant: int) -> None:
+    """Users are shared across tenants: a template never hands another tenant's account
+    (an admin, say) to the tenant installing it."""
     templates.install(store, "shop", str(MINI))
     identity.create_tenant(store, "shop-two")
     report = templates.install(store, "shop-two", str(MINI))
-    assert "user mini-mgr" in report.applied and report.demo  # the demo ran there too
-    assert identity.principal_named(store, "shop-two", "mini-mgr").roles == ("manager",)
+    assert "user mini-mgr.shop-two" in report.applied and report.demo  # the demo ran too
+    assert identity.principal_named(store, "shop-two", "mini-mgr.shop-two").roles == (
+        "manager",)
+    with pytest.raises(NotFound):  # shop's manager did not become shop-two's
+        identity.principal_named(store, "shop-two", "mini-mgr")
+    assert templates.install(store, "shop-two", str(MINI)).applied == []
     assert all(r.ok for r in verify.verify(store))

@@ -3,8 +3,8 @@
 Resources (docs/api.md): ``session``, ``tenants``, ``users``, ``roles``,
 ``departments``, ``tokens`` (identity); ``items``, ``locations``, ``batches``,
 ``boms`` (master data); ``stock/*`` (reports); ``ledger/postings`` and
-``sales/batch`` (posting); ``audit/events``; ``health``. Documents, flows, forms and
-templates will slot in as further blueprints under the same prefix.
+``sales/batch`` (posting); ``definitions`` (forms, flows, rule sets); ``templates``;
+``documents`` and ``tasks``; ``audit/events``; ``health``.
 
 The OpenAPI document is at ``/api/v1/openapi.json`` and Swagger UI, served from the
 vendored files in ``designer/static/vendor/swagger-ui``, at ``/api/v1/docs``.
@@ -21,7 +21,7 @@ from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from designer.api import idempotency, problems
-from designer.api.schemas import DecimalOut, DecimalString, Timestamp
+from designer.api.schemas import DecimalOut, DecimalString, KeyConverter, Timestamp
 
 API_PREFIX = "/api/v1"
 INFO = {
@@ -84,13 +84,26 @@ def init_app(app: Flask) -> None:
     api.register_field(DecimalString, "string", "decimal")
     api.register_field(DecimalOut, "string", "decimal")
     api.register_field(Timestamp, "string", "date-time")
+    app.url_map.converters["key"] = KeyConverter
+    api.register_converter(KeyConverter, lambda converter: dict(KeyConverter.openapi))
     api.init_app(app)
     idempotency.init_app(app, app.config.get("IDEMPOTENCY_STORE"))
 
-    from designer.api import audit, health, identity, ledger, masterdata, session, stock
+    from designer.api import (
+        audit,
+        definitions,
+        documents,
+        health,
+        identity,
+        ledger,
+        masterdata,
+        session,
+        stock,
+        templates,
+    )
 
     blueprints = [health.blp, session.blp, identity.blp, masterdata.blp, stock.blp, ledger.blp,
-                  audit.blp]
+                  definitions.blp, templates.blp, documents.blp, audit.blp]
     csrf = app.extensions.get("csrf")
     for blp in blueprints:
         api.register_blueprint(blp)

@@ -61,6 +61,12 @@ class ProblemSource(Schema):
 
     path = fields.String(metadata={"example": "lines[0].qty"})
     in_ = fields.String(data_key="in", metadata={"description": "body, query, header or path"})
+    form = fields.String(metadata={"description": "the form the path is in"})
+    rule = fields.String(metadata={"description": "the rule set"})
+    line = fields.Integer(metadata={"description": "line in the rule text (1-based)"})
+    column = fields.Integer(metadata={"description": "column in the rule text (1-based)"})
+    node = fields.String(metadata={"description": "the flow node"})
+    file = fields.String(metadata={"description": "the template file"})
 
 
 class ProblemItem(Schema):

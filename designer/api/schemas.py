@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from werkzeug.routing import BaseConverter
 
 from engine.ledger.numbers import canonical
 
@@ -211,3 +212,12 @@ def labels(**kwargs: Any) -> fields.Dict:
                        values=fields.String(validate=[validate.Length(0, 200), _no_control]),
                        validate=validate.Length(max=10),
                        metadata={"example": {"zh": "总仓", "en": "Main warehouse"}}, **kwargs)
+
+
+class KeyConverter(BaseConverter):
+    """``<key:name>`` in a route: a definition's or template's key — a letter, then
+    letters, digits or ``_`` (at most 63). Anything else matches no route (404)."""
+
+    regex = r"[A-Za-z][A-Za-z0-9_]{0,62}"
+    openapi = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_]{0,62}$",
+               "example": "transfer"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from engine.errors import NotFound, Problem, ValidationError, problem
@@ -237,3 +238,52 @@ def versions(store: Store, tenant_id: int, kind: str | None = None) -> list[tupl
     return transaction(store, lambda uow: [
         (d.kind, d.key, d.version, d.state)
         for d in DocRepo(uow.session).definitions(tenant_id, kind)], write=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionView:
+    kind: str
+    key: str
+    version: int  # 0: the draft
+    state: str  # draft | published
+    body: dict[str, Any]
+    source: dict[str, Any]  # the template (and version) it came from, if any
+    created_at: datetime
+    published_at: datetime | None
+
+
+def get(store: Store, tenant_id: int, kind: str, key: str, version: int | None = None, *,
+        draft: bool = False) -> DefinitionView:
+    """A published version (the newest when ``version`` is None), or the draft."""
+    assert kind in KINDS
+
+    def work(uow: UnitOfWork) -> DefinitionView:
+        row = DocRepo(uow.session).definition(tenant_id, kind, key, version,
+                                              state="draft" if draft else "published")
+        if row is None:
+            which = "draft" if draft else (f"version {version}" if version else "version")
+            raise NotFound.of(f"{kind}.not_found", f"No {which} of {kind} '{key}'",
+                              f"{_ZH[kind]} '{key}' 没有该{'草稿' if draft else '版本'}",
+                              path="version" if version else "key")
+        return DefinitionView(row.kind, row.key, row.version, row.state, dict(row.body),
+                              dict(row.source), row.created_at, row.published_at)
+
+    return transaction(store, work, write=False)
+
+
+def validate(store: Store, tenant_id: int, kind: str, key: str,
+             body: Mapping[str, Any] | None = None) -> list[Problem]:
+    """Every problem publishing ``body`` (default: the draft) would refuse; saves nothing."""
+    assert kind in KINDS
+
+    def work(uow: UnitOfWork) -> list[Problem]:
+        content = body
+        if content is None:
+            draft = DocRepo(uow.session).definition(tenant_id, kind, key, state="draft")
+            if draft is None:
+                raise NotFound.of(f"{kind}.no_draft", f"No draft of {kind} '{key}' to check",
+                                  f"{_ZH[kind]} '{key}' 没有可检查的草稿", path="key")
+            content = draft.body
+        return check(uow, tenant_id, kind, key, content)
+
+    return transaction(store, work, write=False)

@@ -89,3 +89,16 @@ def counts(store: Store, principal: Principal) -> dict[str, int]:
         return {box: sum(by_state.get(s, 0) for s in states) for box, states in BOXES.items()}
 
     return transaction(store, work, write=False)
+
+
+def documents(store: Store, principal: Principal, *, form_key: str | None = None,
+              status: str | None = None, submitter: str | None = None,
+              before_id: int | None = None, limit: int = 50) -> list[DocumentView]:
+    """The tenant's documents, newest first (keyset: ids below ``before_id``)."""
+    def work(uow: UnitOfWork) -> list[DocumentView]:
+        rows = DocRepo(uow.session).documents(principal.tenant_id, submitter=submitter,
+                                              form_key=form_key, status=status, limit=limit,
+                                              before_id=before_id)
+        return [view(doc) for doc in rows]
+
+    return transaction(store, work, write=False)

@@ -87,9 +87,14 @@ def principal(admin: bool = False, roles: tuple[str, ...] = ()) -> Principal:
 
 def test_the_permission_model() -> None:
     assert auth.permissions_of(principal(admin=True)) == frozenset(auth.PERMISSIONS)
-    assert auth.permissions_of(principal()) == frozenset()
+    member = auth.MEMBER_PERMISSIONS  # documents: the flow decides who may act
+    assert member == {"definitions.view", "documents.create", "documents.view",
+                      "documents.act"}
+    assert auth.permissions_of(principal()) == member
     viewer = auth.permissions_of(principal(roles=("viewer",)))
-    assert viewer == {"identity.view", "masterdata.view", "stock.view"}
+    assert viewer == {"identity.view", "masterdata.view", "stock.view"} | member
     direct = auth.permissions_of(principal(roles=("audit.view", "identity.manage", "odd")))
-    assert direct == {"audit.view"}  # a permission-named role grants it, except admin's
+    assert direct == {"audit.view"} | member  # a permission-named role grants it, not admin's
+    assert auth.has_permission(principal(roles=("designer",)), "design")
+    assert not auth.has_permission(principal(roles=("storekeeper",)), "design")
     assert auth.has_permission(principal(roles=("stock_manager",)), "stock.value")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from desk import FORM, desk, submitted, transfer
 
 Case = Callable[[Any], None]
 CASES: dict[tuple[str, str], Case] = {}
@@ -295,6 +296,198 @@ def _audit(api: Any) -> None:
     empty(api.get(f"audit/events?actor_id={rival}&action=create"))
     mine = api.get("audit/events?limit=500").get_json()["items"]
     assert mine and all(e["actor_label"] != "r-admin" for e in mine)
+
+
+# definitions, templates, documents, tasks -----------------------------------------------------
+
+def rival_form(api: Any) -> None:
+    """A form only the rival has: ``rsale`` (version 1), and a draft of its flow."""
+    other = api.other
+    body = {**FORM, "key": "rsale"}
+    assert api.call("PUT", "definitions/form/rsale/draft", json={"body": body}, shop=other,
+                    as_="admin").status_code == 200
+    assert api.post("definitions/form/rsale/publish", {}, shop=other,
+                    as_="admin").status_code == 201
+    api.call("PUT", "definitions/flow/rsale/draft", json={"body": {"x": 1}}, shop=other,
+             as_="admin")
+
+
+def rival_document(api: Any, *, draft: bool = False) -> int:
+    """A transfer in the rival shop (submitted, or a draft); its id."""
+    desk(api, api.other)
+    if draft:
+        made = api.post("documents", {"form": "transfer", "data": transfer(("A1", "1", "1"))},
+                        shop=api.other, as_="clerk")
+        return int(made.get_json()["id"])
+    return submitted(api, ("A1", "1", "1"), shop=api.other)
+
+
+@case("get", "definitions")
+def _definitions(api: Any) -> None:
+    rival_form(api)
+    empty(api.get("definitions?key=rsale"))
+    assert api.get("definitions").get_json()["items"] == []
+
+
+@case("get", "definitions/{kind}/{key}")
+def _latest(api: Any) -> None:
+    rival_form(api)
+    not_found(api.get("definitions/form/rsale"))
+
+
+@case("get", "definitions/{kind}/{key}/versions/{version}")
+def _version(api: Any) -> None:
+    rival_form(api)
+    not_found(api.get("definitions/form/rsale/versions/1"))
+
+
+@case("get", "definitions/{kind}/{key}/draft")
+def _draft(api: Any) -> None:
+    rival_form(api)
+    not_found(api.get("definitions/flow/rsale/draft"))
+
+
+@case("put", "definitions/{kind}/{key}/draft")
+def _save_draft(api: Any) -> None:
+    rival_form(api)
+    mine = api.call("PUT", "definitions/flow/rsale/draft", json={"body": {"mine": True}})
+    assert mine.status_code == 200
+    theirs = api.get("definitions/flow/rsale/draft", shop=api.other, as_="admin").get_json()
+    assert theirs["body"] == {"x": 1}
+    owned_field_refused(api, "definitions/form/sale/draft", {"body": {}}, method="PUT")
+
+
+@case("post", "definitions/{kind}/{key}/validate")
+def _validate(api: Any) -> None:
+    rival_form(api)
+    not_found(api.post("definitions/flow/rsale/validate", {}))
+    owned_field_refused(api, "definitions/form/sale/validate", {"body": {}})
+
+
+@case("post", "definitions/{kind}/{key}/publish")
+def _publish(api: Any) -> None:
+    rival_form(api)
+    not_found(api.post("definitions/flow/rsale/publish", {}))
+    owned_field_refused(api, "definitions/form/sale/publish", {})
+    assert api.get("definitions/form/rsale", shop=api.other, as_="admin").get_json()[
+        "version"] == 1
+
+
+@case("post", "definitions/rules/{key}/dry-run")
+def _dry_run(api: Any) -> None:
+    theirs = rival_document(api)
+    desk(api)
+    not_found(api.post("definitions/rules/transfer/dry-run", {"document_id": theirs}))
+    owned_field_refused(api, "definitions/rules/transfer/dry-run", {"data": {}})
+
+
+@case("get", "templates")
+def _templates(api: Any) -> None:
+    api.post("templates/retail/install", {}, shop=api.other, as_="admin")
+    assert api.get("templates").get_json() == api.get("templates", shop=api.other,
+                                                      as_="admin").get_json()
+
+
+@case("get", "templates/{key}")
+def _template(api: Any) -> None:
+    api.post("templates/retail/install", {}, shop=api.other, as_="admin")
+    assert api.get("templates/retail").get_json() == api.get(
+        "templates/retail", shop=api.other, as_="admin").get_json()
+
+
+@case("post", "templates/{key}/install")
+def _install(api: Any) -> None:
+    assert api.post("templates/retail/install", {}, shop=api.other,
+                    as_="admin").status_code == 200
+    not_found(api.get("definitions/form/transfer"))  # the rival's install is not ours
+    owned_field_refused(api, "templates/retail/install", {})
+
+
+@case("post", "templates/{key}/upgrade")
+def _upgrade(api: Any) -> None:
+    api.post("templates/retail/install", {}, shop=api.other, as_="admin")
+    not_found(api.post("templates/retail/upgrade", {"dry_run": True}))
+    owned_field_refused(api, "templates/retail/upgrade", {})
+
+
+@case("get", "documents")
+def _documents(api: Any) -> None:
+    rival_document(api)
+    empty(api.get("documents?submitter=r-clerk"))
+    assert api.get("documents").get_json()["items"] == []
+
+
+@case("post", "documents")
+def _new_document(api: Any) -> None:
+    rival_form(api)
+    not_found(api.post("documents", {"form": "rsale", "data": {}}))
+    owned_field_refused(api, "documents", {"form": "rsale", "data": {}})
+
+
+@case("post", "documents/submit")
+def _submit_new(api: Any) -> None:
+    rival_form(api)
+    not_found(api.post("documents/submit", {"form": "rsale", "data": transfer()}))
+    owned_field_refused(api, "documents/submit", {"form": "rsale", "data": {}})
+
+
+@case("get", "documents/{document_id}")
+def _document(api: Any) -> None:
+    not_found(api.get(f"documents/{rival_document(api)}"))
+
+
+@case("put", "documents/{document_id}")
+def _update_document(api: Any) -> None:
+    theirs = rival_document(api, draft=True)
+    not_found(api.call("PUT", f"documents/{theirs}", json={"data": {}}))
+    desk(api)
+    mine = api.post("documents", {"form": "transfer", "data": {}}).get_json()["id"]
+    owned_field_refused(api, f"documents/{mine}", {"data": {}}, method="PUT")
+
+
+@case("post", "documents/{document_id}/submit")
+def _submit(api: Any) -> None:
+    theirs = rival_document(api, draft=True)
+    not_found(api.post(f"documents/{theirs}/submit", {}))
+    owned_field_refused(api, f"documents/{theirs}/submit", {})
+    status = api.get(f"documents/{theirs}", shop=api.other, as_="clerk").get_json()["status"]
+    assert status == "draft"
+
+
+@case("post", "documents/{document_id}/actions")
+def _act(api: Any) -> None:
+    theirs = rival_document(api)
+    not_found(api.post(f"documents/{theirs}/actions", {"action": "approve"}))
+    owned_field_refused(api, f"documents/{theirs}/actions", {"action": "approve"})
+
+
+@case("post", "documents/{document_id}/preview")
+def _preview(api: Any) -> None:
+    theirs = rival_document(api)
+    not_found(api.post(f"documents/{theirs}/preview", {"action": "approve"}))
+    owned_field_refused(api, f"documents/{theirs}/preview", {"action": "approve"})
+
+
+@case("get", "documents/{document_id}/timeline")
+def _timeline(api: Any) -> None:
+    not_found(api.get(f"documents/{rival_document(api)}/timeline"))
+
+
+@case("get", "tasks/counts")
+def _counts(api: Any) -> None:
+    rival_document(api)
+    desk(api)
+    assert api.get("tasks/counts", as_="s1mgr").get_json() == {"todo": 0, "processed": 0,
+                                                                "cc": 0}
+
+
+@case("get", "tasks/{box}")
+def _box(api: Any) -> None:
+    rival_document(api)
+    desk(api)
+    for box in ("todo", "processed", "cc", "initiated"):
+        empty(api.get(f"tasks/{box}", as_="clerk"))
+        empty(api.get(f"tasks/{box}", as_="s1mgr"))
 
 
 @pytest.mark.parametrize("operation", sorted(CASES), ids=lambda o: f"{o[0]} {o[1]}")

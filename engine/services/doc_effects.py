@@ -11,7 +11,8 @@ from typing import Any, Protocol
 from engine.errors import Conflict, Problem, Source, ValidationError
 from engine.flows import FlowInstance
 from engine.flows.outcomes import CancelTimers, Effect, Notify, NotifyKind, ScheduleTimer
-from engine.ledger.results import Result
+from engine.ledger.numbers import canonical
+from engine.ledger.results import PostingResult, Result
 from engine.rules import RuleRuntimeError
 from engine.services import posting
 from engine.services.context import CallContext
@@ -86,17 +87,30 @@ def _post(uow: UnitOfWork, actor: Actor, doc: Document, bundle: Bundle, event: s
     result = posting.post_in(uow, doc.tenant_id, origin, effects, acting)
     if result.code in (Result.OK, Result.EXISTS):
         return len(result.movements) if result.code is Result.OK else 0
-    raise Conflict(located(result.problem(), result.details.get("effect", "")))
+    raise refused(result, doc.form_key)
 
 
-def located(found: Problem, effect_key: str) -> Problem:
+def refused(result: PostingResult, rule_set: str) -> Conflict:
+    """The ledger's refusal as an error: the problem located at the rule and document
+    line, and the named result, its details and shortages for API clients."""
+    error = Conflict(located(result.problem(), result.details.get("effect", ""), rule_set))
+    error.extensions = {  # type: ignore[attr-defined]
+        "result": result.code.value, "details": dict(result.details),
+        "shortages": [{"item_id": s.key.item_id, "location_id": s.key.location_id,
+                       "batch_id": s.key.batch_id, "requested": canonical(s.requested),
+                       "available": canonical(s.available), "missing": canonical(s.missing)}
+                      for s in result.shortages]}
+    return error
+
+
+def located(found: Problem, effect_key: str, rule_set: str = "rules") -> Problem:
     """Point a ledger refusal at the rule statement and document line behind it."""
     match = _KEY.search(effect_key)
     if not match:
         return found
     rows = match.group(4)
     line_index = rows.split(".")[-1] if rows else None
-    source = Source(rule="rules", line=int(match.group(2)), column=int(match.group(3)),
+    source = Source(rule=rule_set, line=int(match.group(2)), column=int(match.group(3)),
                     path=None if line_index is None else f"lines[{line_index}]")
     return Problem(found.code, found.message, source, found.hint)
 

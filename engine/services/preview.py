@@ -20,7 +20,7 @@ from engine.forms import FormScope, check_document, load_form
 from engine.rules import DictScope, compile_rules
 from engine.services import definitions as defs
 from engine.services.context import SYSTEM, CallContext
-from engine.services.doc_effects import located, split_event
+from engine.services.doc_effects import refused, split_event
 from engine.services.doc_support import Bridge, eval_context
 from engine.services.documents import ActionRequest, act_in
 from engine.services.identity import Principal
@@ -219,7 +219,7 @@ def dry_run(store: Store, tenant_id: int, rules_text: str, form: Mapping[str, An
             result = post_in(uow, tenant_id, Origin(document_id, 0, f"{form_key}.dry-run",
                                                     event), bridged.effects, ctx)
             if not result.ok:
-                raise Conflict(located(result.problem(), result.details.get("effect", "")))
+                raise refused(result, form_key)
             return None, (event,), ()
 
         seen = _observe(uow, tenant_id, document_id, run)

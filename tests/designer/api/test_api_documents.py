@@ -89,7 +89,8 @@ def test_a_ledger_refusal_is_409_with_the_rule_and_line(api: Any, shop: Any) -> 
     body = refused.get_json()
     assert body["code"] == "ledger.insufficient_stock"
     assert body["source"]["line"] == 2 and body["source"]["column"] > 0
-    assert body["source"]["path"] == "lines[1]"
+    assert body["source"]["path"] == "lines[1]" and body["source"]["rule"] == "transfer"
+    assert body["result"] == "insufficient_stock" and body["shortages"][0]["missing"]
     assert on_hand(api, "A1", "WH") == ("40", "0")
     assert api.get("tasks/initiated", as_="clerk").get_json()["items"] == []
     ledger_ok(api)

@@ -96,7 +96,11 @@ class Raw:
         if backend == "sqlite":
             self.conn: Any = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30,
                                              isolation_level=None, check_same_thread=False)
-            self.conn.execute("PRAGMA busy_timeout=30000")
+            # the engine's connection settings (engine.store.db), so both pay for the
+            # same durability (WAL, synchronous=NORMAL) and the same foreign-key checks
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000",
+                           "synchronous=NORMAL"):
+                self.conn.execute(f"PRAGMA {pragma}")
             self.p = "?"
         else:
             import psycopg

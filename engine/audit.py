@@ -60,10 +60,24 @@ class AuditRecord:
     detail: Mapping[str, Any]
 
     def hash_with(self, prev_hash: str) -> str:
+        payload = prev_hash + "\n" + self._body()
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def hash_parts(self) -> tuple[str, str]:
+        """The hashed text around the ``seq`` number, for a store that numbers the
+        event where it appends it: ``hash_with(p)`` is the SHA-256 of
+        ``p + "\\n" + before + str(seq) + after``."""
+        text = self._body()
+        marker = f'"seq":{self.seq},"tenant_id":'
+        # seq and tenant_id are the last keys, so the top-level marker is the last one
+        before, found, tail = text.rpartition(marker)
+        assert found, "the canonical body always holds the marker"
+        return before + '"seq":', ',"tenant_id":' + tail
+
+    def _body(self) -> str:
         body = {name: getattr(self, name) for name in self.__slots__}
         body["occurred_at"] = self.occurred_at.isoformat(timespec="microseconds")
-        payload = prev_hash + "\n" + canonical_json(body)
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return canonical_json(body)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,12 @@ def movement_key(effect: str, index: int) -> str:
 
 def to_canonical(value: object) -> JSON:
     """A JSON-ready value with every decimal, date and enum as exact text."""
-    if value is None or isinstance(value, bool | int | str):
+    kind = type(value)
+    if kind is str or kind is int or value is None:  # the common cases first
+        return value  # type: ignore[return-value]
+    if kind is Decimal:
+        return canonical(value)  # type: ignore[arg-type]
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         raise TypeError("floats have no exact text; pass Decimal or str")
@@ -62,12 +67,22 @@ def to_canonical(value: object) -> JSON:
     if isinstance(value, Enum):
         return to_canonical(value.value)
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_canonical(getattr(value, f.name)) for f in fields(value)}
+        return {name: to_canonical(getattr(value, name)) for name in _field_names(kind)}
     if isinstance(value, Mapping):
         return {str(k): to_canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_canonical(v) for v in value]
     raise TypeError(f"cannot digest a {type(value).__name__}")
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind))
+    return names
 
 
 def payload_digest(payload: Mapping[str, object]) -> str:

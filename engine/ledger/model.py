@@ -223,7 +223,9 @@ class Movement:
     reversal_of: int | None = None
 
     def with_id(self, movement_id: int) -> Movement:
-        return replace(self, id=movement_id)
+        return Movement(movement_id, self.tenant_id, self.item_id, self.batch_id,
+                        self.from_location_id, self.to_location_id, self.qty, self.unit_cost,
+                        self.provenance, self.key, self.posted_at, self.reversal_of)
 
     def source_key(self) -> BalanceKey:
         return BalanceKey(self.item_id, self.from_location_id, self.batch_id)

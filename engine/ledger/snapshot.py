@@ -20,7 +20,7 @@ plan line after line against one snapshot and then post the aggregate.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import TypeVar
@@ -38,6 +38,7 @@ from engine.ledger.model import (
 from engine.ledger.results import PostingResult
 
 K = TypeVar("K")
+_EMPTY = Balance()
 V = TypeVar("V")
 
 
@@ -77,22 +78,30 @@ class Snapshot:
         return found[0] if found else None
 
 
+def _copy(mapping: Mapping[K, V]) -> dict[K, V]:
+    """A mutable copy (of a read-only view's dict without hashing every key again)."""
+    if isinstance(mapping, MappingProxyType):
+        return mapping.copy()
+    return dict(mapping)
+
+
 def advance(snapshot: Snapshot, result: PostingResult) -> Snapshot:
     """The snapshot as it is once ``result`` (an OK plan) has been applied."""
     assert result.ok, "only an OK plan can be applied"
-    balances = dict(snapshot.balances)
+    balances = _copy(snapshot.balances)
     for key, delta in result.deltas:
-        balances[key] = balances.get(key, Balance()).plus(delta)
-    reservations = dict(snapshot.reservations)
-    for reservation in result.reservations:
-        if reservation.id is not None:
-            reservations[reservation.id] = reservation
-    reversed_ids = snapshot.reversed_ids | {
-        m.reversal_of for m in result.movements if m.reversal_of is not None
-    }
-    return replace(
-        snapshot,
-        balances=frozen(balances),
-        reservations=frozen(reservations),
-        reversed_ids=frozenset(reversed_ids),
-    )
+        balances[key] = balances.get(key, _EMPTY).plus(delta)
+    reservations = snapshot.reservations
+    if result.reservations:
+        changed = dict(reservations)
+        for reservation in result.reservations:
+            if reservation.id is not None:
+                changed[reservation.id] = reservation
+        reservations = frozen(changed)
+    reversed_ids = snapshot.reversed_ids
+    reversals = {m.reversal_of for m in result.movements if m.reversal_of is not None}
+    if reversals:
+        reversed_ids = reversed_ids | reversals
+    return Snapshot(snapshot.tenant_id, snapshot.items, snapshot.locations, snapshot.batches,
+                    MappingProxyType(balances), snapshot.receipt_seq, snapshot.movements,
+                    reversed_ids, reservations, snapshot.closed_through)

@@ -1,9 +1,10 @@
 """Posting to the ledger: one effect, one transaction, at most once.
 
-The steps (DESIGN.md §5): check the effect key (a retry returns the original result),
-read a snapshot without locks, plan (pure), then record the key, apply the guarded
-balance updates in lock order, value the movements, insert the journal rows and the
-audit event, and commit at once. If the guarded updates find the snapshot stale (stock
+The steps (DESIGN.md §5): read the effect keys' digests (a retry returns the original
+result) and a snapshot without locks, plan (pure) and work out the audit event, then
+take the write locks last: record the keys, apply the guarded balance updates in lock
+order, value the movements, insert the journal rows and the audit event, and commit
+at once (docs/ledger.md, "The store"). If the writes find the snapshot stale (stock
 taken meanwhile, a duplicate key, a count opened), everything rolls back and the
 effect is planned again on a fresh snapshot, a bounded number of times.
 """
@@ -22,11 +23,12 @@ from engine.ledger.model import Provenance
 from engine.ledger.planning import CountLine, PostingContext, combine
 from engine.ledger.results import PostingResult, Result, failure
 from engine.ledger.snapshot import Snapshot, advance
-from engine.services.context import SYSTEM, CallContext, audit
+from engine.services.context import SYSTEM, CallContext, audit, audit_fields
 from engine.store import ledger_apply, ledger_repo
 from engine.store import ledger_rows as rows
 from engine.store import ledger_tables as t
 from engine.store.db import Store
+from engine.store.driver import Driver
 from engine.store.ledger_repo import LedgerRepo, Wanted
 from engine.store.uow import UnitOfWork, transaction
 
@@ -88,8 +90,9 @@ def post_event(store: Store, tenant_id: int, origin: Origin, effects: Sequence[E
     last: ledger_apply.Stale | None = None
     for _ in range(MAX_REPLANS):
         try:
-            return transaction(store, lambda uow: _post_once(
-                uow, tenant_id, origin, effects, digests, ctx, now, today, close_counts))
+            return store.run_bare(lambda session: _post_once(
+                UnitOfWork(session, store.backend), tenant_id, origin, effects, digests, ctx,
+                now, today, close_counts), lock_late=True)
         except ledger_apply.Stale as stale:
             last = stale
     assert last is not None
@@ -100,10 +103,53 @@ def post_event(store: Store, tenant_id: int, origin: Origin, effects: Sequence[E
 def _post_once(uow: UnitOfWork, tenant_id: int, origin: Origin, effects: Sequence[Effect],
                digests: Sequence[str], ctx: CallContext, now: datetime, today: date | None,
                close_counts: bool) -> PostingResult:
+    read = _read(uow, tenant_id, origin, effects, digests)
+    if isinstance(read, PostingResult):
+        return read
+    snap, todo, done = read
+    planned = _plan(snap, tenant_id, origin, todo, ctx, now, today)
+    if isinstance(planned, PostingResult):
+        return planned
+    snap, plans = planned
+    event = uow.audit.prepare(audit_fields(
+        ctx, tenant_id=tenant_id, object_type="document", object_id=origin.document_id,
+        action=f"post:{origin.event}", after=[e.key for e, _, _ in todo],
+        detail={"movements": len(done[0].movements) if done else  # what combine answers
+                sum(len(plan.movements) for _, plan in plans), "rule": origin.rule}))
+    driver = Driver.of(uow.session)
+    deltas = ledger_apply.summed_deltas(plans)
+    watched = ledger_apply.post_deltas(
+        driver, tenant_id, [(e.key, dg, e.operation) for e, dg, _ in todo], now, deltas,
+        _watched(snap, todo, plans))
+    originals = ledger_repo.movement_values(uow.session, tenant_id, [
+        m.reversal_of for _, plan in plans for m in plan.movements if m.reversal_of])
+    applied = ledger_apply.apply(uow.session, driver, snap, plans, originals, watched)
+    if close_counts:
+        _close_counts(uow, tenant_id, snap, todo, plans, now)
+    combined = combine([*done, *applied]) if done else PostingResult(
+        Result.OK, tuple(m for r in applied for m in r.movements), tuple(deltas),
+        tuple(x for r in applied for x in r.reservations))
+    uow.audit.append_prepared(event)
+    return combined
+
+
+Todo = list[tuple[Effect, str, dict[str, Any]]]
+
+
+def _read(uow: UnitOfWork, tenant_id: int, origin: Origin, effects: Sequence[Effect],
+          digests: Sequence[str]) -> tuple[Snapshot, Todo, list[PostingResult]] | PostingResult:
+    """What is left to post (effects with their digests and filled-in arguments), what
+    was posted before, and the snapshot to plan on — or the answer if nothing is left."""
     repo = LedgerRepo(uow.session)
-    todo: list[tuple[Effect, str, dict[str, Any]]] = []
+    keys = [e.key for e in effects]
+    snap: Snapshot | None = None
+    if any(_needs_defaults(e.operation, e.arguments) for e in effects):
+        stored_digests = repo.posting_digests(tenant_id, keys)
+    else:  # the common case: the digests and the snapshot in one read
+        stored_digests, snap = ledger_repo.snapshot_with_digests(
+            uow.session, tenant_id, _wanted([e.arguments for e in effects]), keys)
+    todo: Todo = []
     done: list[PostingResult] = []
-    stored_digests = repo.posting_digests(tenant_id, [e.key for e in effects])
     for effect, digest in zip(effects, digests, strict=True):
         existing = stored_digests.get(effect.key)
         if existing is None:
@@ -116,7 +162,16 @@ def _post_once(uow: UnitOfWork, tenant_id: int, origin: Origin, effects: Sequenc
             return failure(Result.EXISTS_WITH_DIFFERENT_PAYLOAD, key=effect.key)
     if not todo:
         return combine_stored(done)
-    snap = repo.snapshot(tenant_id, _wanted([a for _, _, a in todo]))
+    if snap is None:
+        snap = repo.snapshot(tenant_id, _wanted([a for _, _, a in todo]))
+    return snap, todo, done
+
+
+def _plan(snap: Snapshot, tenant_id: int, origin: Origin,
+          todo: Sequence[tuple[Effect, str, dict[str, Any]]], ctx: CallContext, now: datetime,
+          today: date | None) -> tuple[Snapshot, list[tuple[str, PostingResult]]] | PostingResult:
+    """Plan each effect on the snapshot advanced by the ones before (pure); a refusal
+    is returned as it is, naming its effect."""
     provenance = Provenance(tenant_id, origin.document_id, origin.document_version,
                             origin.rule, origin.event, ctx.actor_id or 0)
     plans: list[tuple[str, PostingResult]] = []
@@ -130,17 +185,7 @@ def _post_once(uow: UnitOfWork, tenant_id: int, origin: Origin, effects: Sequenc
             return replace(plan, details={**plan.details, "effect": effect.key})
         snap = advance(snap, plan)
         plans.append((effect.key, plan))
-    ledger_apply.record_postings(uow.session, tenant_id,
-                                 [(e.key, digest, e.operation) for e, digest, _ in todo], now)
-    originals = ledger_repo.movement_values(uow.session, tenant_id, [
-        m.reversal_of for _, plan in plans for m in plan.movements if m.reversal_of])
-    applied = ledger_apply.apply(uow.session, snap, plans, originals)
-    _check_counts(uow, repo, tenant_id, snap, todo, plans, now, close_counts)
-    combined = combine([*done, *applied])
-    audit(uow, ctx, tenant_id=tenant_id, object_type="document", object_id=origin.document_id,
-          action=f"post:{origin.event}", after=[e.key for e, _, _ in todo],
-          detail={"movements": len(combined.movements), "rule": origin.rule})
-    return combined
+    return snap, plans
 
 
 def combine_stored(results: Sequence[PostingResult]) -> PostingResult:
@@ -148,31 +193,39 @@ def combine_stored(results: Sequence[PostingResult]) -> PostingResult:
                          tuple(x for r in results for x in r.reservations))
 
 
-def _check_counts(uow: UnitOfWork, repo: LedgerRepo, tenant_id: int, snap: Snapshot,
-                  todo: Sequence[tuple[Effect, str, dict[str, Any]]],
-                  plans: Sequence[tuple[str, PostingResult]], now: datetime,
-                  close_counts: bool) -> None:
-    """Counts may post into their locked locations; anything else finding a count opened
-    meanwhile plans again (and is then refused with ``location_locked``)."""
-    guarded: set[int] = set()
+def _watched(snap: Snapshot, todo: Sequence[tuple[Effect, str, dict[str, Any]]],
+             plans: Sequence[tuple[str, PostingResult]]) -> set[int]:
+    """The internal locations a count opened meanwhile makes stale: counts may post
+    into their locked locations; anything else plans again (then ``location_locked``)."""
+    watched: set[int] = set()
     for (effect, _, _), (_, plan) in zip(todo, plans, strict=True):
-        touched = _internal_locations(snap, plan)
         if effect.operation != "count":
-            guarded |= touched
-        elif close_counts:
-            ledger_repo.close_counts(uow.session, tenant_id, touched, now)
-    # SQLite runs write transactions one at a time (BEGIN IMMEDIATE): the snapshot read
-    # in this transaction is still current, and no count can have opened since.
-    if uow.backend != "sqlite" and repo.locked_locations(tenant_id, guarded):
-        raise ledger_apply.Stale("a count opened at a location meanwhile")
+            watched |= _internal_locations(snap, plan)
+    return watched
+
+
+def _close_counts(uow: UnitOfWork, tenant_id: int, snap: Snapshot,
+                  todo: Sequence[tuple[Effect, str, dict[str, Any]]],
+                  plans: Sequence[tuple[str, PostingResult]], now: datetime) -> None:
+    for (effect, _, _), (_, plan) in zip(todo, plans, strict=True):
+        if effect.operation == "count":
+            ledger_repo.close_counts(uow.session, tenant_id, _internal_locations(snap, plan),
+                                     now)
+
+
+def _needs_defaults(operation: str, arguments: Mapping[str, Any]) -> bool:
+    return (operation in ("release", "expire") and arguments.get("reservation_ids") is None
+            or operation == "reverse" and arguments.get("movement_ids") is None)
 
 
 def _fill_defaults(repo: LedgerRepo, tenant_id: int, operation: str, origin: Origin,
                    arguments: dict[str, Any]) -> None:
-    if operation in ("release", "expire") and arguments.get("reservation_ids") is None:
-        arguments["reservation_ids"] = repo.pending_reservations(tenant_id, origin.document_id)
-    if operation == "reverse" and arguments.get("movement_ids") is None:
+    if not _needs_defaults(operation, arguments):
+        return
+    if operation == "reverse":
         arguments["movement_ids"] = repo.document_movements(tenant_id, origin.document_id)
+    else:
+        arguments["reservation_ids"] = repo.pending_reservations(tenant_id, origin.document_id)
 
 
 def _wanted(all_arguments: Sequence[Mapping[str, Any]]) -> Wanted:
@@ -184,15 +237,21 @@ def _wanted(all_arguments: Sequence[Mapping[str, Any]]) -> Wanted:
     for arguments in all_arguments:
         if "item_id" in arguments:
             items.add(arguments["item_id"])
-        locations |= {arguments[a] for a in _LOCATION_ARGS if arguments.get(a) is not None}
+        for name in _LOCATION_ARGS:
+            if arguments.get(name) is not None:
+                locations.add(arguments[name])
         if arguments.get("batch_id"):
             batches.add(arguments["batch_id"])
-        lines: list[CountLine] = list(arguments.get("lines", ()))
-        items |= {ln.item_id for ln in lines}
-        locations |= {ln.location_id for ln in lines}
-        batches |= {ln.batch_id for ln in lines if ln.batch_id}
-        reservations |= set(arguments.get("reservation_ids", ()))
-        movements |= set(arguments.get("movement_ids", ())) | set(arguments.get("shipped_ids", ()))
+        lines: Sequence[CountLine] = arguments.get("lines", ())
+        for ln in lines:
+            items.add(ln.item_id)
+            locations.add(ln.location_id)
+            if ln.batch_id:
+                batches.add(ln.batch_id)
+        for name, wanted in (("reservation_ids", reservations), ("movement_ids", movements),
+                             ("shipped_ids", movements)):
+            if name in arguments:
+                wanted.update(arguments[name] or ())
     return Wanted(frozenset(items), frozenset(locations), frozenset(batches),
                   frozenset(reservations), frozenset(movements))
 

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from engine.audit import GENESIS, AuditRecord, StoredEvent
+from engine.store.driver import Driver
 from engine.store.models import AuditEvent, AuditHead
 
 _HEADS = cast(Table, AuditHead.__table__)
-_EVENTS = cast(Table, AuditEvent.__table__)
-_HEAD = select(_HEADS.c.seq, _HEADS.c.hash).where(
-    _HEADS.c.tenant_id == bindparam("t")).with_for_update()
-_NEW_EVENT = insert(_EVENTS)
-_MOVE_HEAD = update(_HEADS).where(_HEADS.c.tenant_id == bindparam("t")).values(
-    seq=bindparam("seq"), hash=bindparam("hash"))
+_EVENT_COLUMNS = ("tenant_id, occurred_at, actor_id, actor_label, client_addr, request_id, "
+                  "object_type, object_id, action, before_digest, after_digest, detail")
+_HEAD = "SELECT seq, hash FROM audit_heads WHERE tenant_id = ?"
+_NEW_EVENT = (f"INSERT INTO audit_events ({_EVENT_COLUMNS}, seq, prev_hash, hash) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_MOVE_HEAD = "UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ?"
+# PostgreSQL, in one statement: lock the head, hash the event onto it, move the head,
+# insert the event. The event's text around its number comes from AuditRecord.hash_parts.
+_APPEND = (
+    "WITH head AS (UPDATE audit_heads AS h SET seq = old.seq + 1, hash = encode(sha256("
+    "convert_to(old.hash || chr(10) || ? || (old.seq + 1)::text || ?, 'UTF8')), 'hex') "
+    "FROM (SELECT seq, hash FROM audit_heads WHERE tenant_id = ? FOR UPDATE) AS old "
+    "WHERE h.tenant_id = ? RETURNING h.seq, h.hash, old.hash AS prev_hash) "
+    f"INSERT INTO audit_events ({_EVENT_COLUMNS}, seq, prev_hash, hash) "
+    "SELECT ?::bigint, ?::timestamp, ?::bigint, ?, ?, ?, ?, ?, ?, ?, ?, ?::json, "
+    "head.seq, head.prev_hash, head.hash FROM head")
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEvent:
+    """An audit event numbered and chained when appended (:meth:`AuditRepo.prepare`)."""
+
+    record: AuditRecord  # with seq 0
+    before: str  # the hashed text before the seq number
+    after: str  # and after it
 
 
 class AuditRepo:
@@ -29,21 +51,37 @@ class AuditRepo:
             insert(_HEADS), {"tenant_id": tenant_id, "seq": 0, "hash": GENESIS})
 
     def append(self, record_fields: dict[str, object]) -> None:
+        """Append one event to its tenant's chain (see :meth:`append_prepared`)."""
+        self.append_prepared(self.prepare(record_fields))
+
+    @staticmethod
+    def prepare(record_fields: dict[str, object]) -> PreparedEvent:
+        """Work out an event's hashed text before any lock is taken."""
+        record = AuditRecord(seq=0, **record_fields)  # type: ignore[arg-type]
+        return PreparedEvent(record, *record.hash_parts())
+
+    def append_prepared(self, event: PreparedEvent) -> None:
         """Append one event to its tenant's chain.
 
         The tenant's head row is locked (``FOR UPDATE`` on PostgreSQL; SQLite's
         ``BEGIN IMMEDIATE`` already serialises writers), so concurrent calls extend
-        the chain one after the other. Services append last, just before commit.
+        the chain one after the other. Services append last, just before commit. The
+        event's hash is the SHA-256 of ``prev_hash + "\\n" + before + seq + after``
+        (what :meth:`AuditRecord.hash_with` computes); on PostgreSQL one statement
+        locks the head, hashes in the database, moves the head and inserts the event,
+        so the head is held for that statement and the commit only.
         """
-        conn = self.session.connection()
-        head = conn.execute(_HEAD, {"t": record_fields["tenant_id"]}).one()
-        record = AuditRecord(seq=head.seq + 1, **record_fields)  # type: ignore[arg-type]
-        digest = record.hash_with(head.hash)
-        fields = {name: getattr(record, name) for name in AuditRecord.__slots__}
-        fields["detail"] = dict(record.detail)
-        conn.execute(_NEW_EVENT, {**fields, "prev_hash": head.hash, "hash": digest})
-        conn.execute(_MOVE_HEAD, {"t": record.tenant_id, "seq": record.seq,
-                                          "hash": digest})
+        d = Driver.of(self.session)
+        record = event.record
+        if d.sqlite:
+            [(seq, prev_hash)] = d.all(_HEAD, [record.tenant_id])
+            text = f"{prev_hash}\n{event.before}{seq + 1}{event.after}"
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            d.execute(_NEW_EVENT, [*_event(d, record), seq + 1, prev_hash, digest])
+            d.execute(_MOVE_HEAD, [seq + 1, digest, record.tenant_id])
+            return
+        d.execute(_APPEND, [event.before, event.after, record.tenant_id, record.tenant_id,
+                            *_event(d, record)])
 
     def chain(self, tenant_id: int) -> tuple[list[StoredEvent], tuple[int, str] | None]:
         rows = self.session.execute(
@@ -72,3 +110,10 @@ class AuditRepo:
             select(AuditEvent).where(AuditEvent.tenant_id == tenant_id)
             .order_by(AuditEvent.seq.desc()).limit(limit)
         ).scalars())
+
+
+def _event(d: Driver, record: AuditRecord) -> list[object]:
+    return [record.tenant_id, d.time(record.occurred_at), record.actor_id, record.actor_label,
+            record.client_addr, record.request_id, record.object_type, record.object_id,
+            record.action, record.before_digest, record.after_digest,
+            d.json(dict(record.detail))]

@@ -11,6 +11,7 @@ with jittered back-off, so callers only ever see a final answer.
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from engine.store.driver import DRIVER, Driver
 
 T = TypeVar("T")
 
@@ -62,7 +65,12 @@ def _sqlite_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
 
 def _sqlite_begin(conn: Any) -> None:
     immediate = conn.get_execution_options().get(_WRITE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    dbapi_conn = conn.connection.driver_connection
+    try:  # on the driver itself: every transaction begins here, so keep it cheap
+        dbapi_conn.execute(statement)
+    except sqlite3.Error as exc:  # e.g. busy: wrapped, so that Store.run retries it
+        raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -94,6 +102,8 @@ class Store:
         consistent = (self.engine.execution_options(isolation_level="REPEATABLE READ")
                       if self.backend == "postgresql" else self.engine)
         self._consistent_sessions = sessionmaker(bind=consistent, expire_on_commit=False)
+        self._writer, self._late_writer = writer, self.engine.execution_options(
+            **{_WRITE: False})
 
     @contextmanager
     def session(self, *, write: bool = True, consistent: bool = False) -> Iterator[Session]:
@@ -120,6 +130,35 @@ class Store:
             try:
                 with self.session(write=write, consistent=consistent) as session:
                     return work(session)
+            except DBAPIError as exc:
+                if attempt == self.max_attempts or not is_retryable(exc):
+                    raise
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))  # jitter only
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def run_bare(self, work: Callable[[Session], T], *, lock_late: bool = False) -> T:
+        """:meth:`run` for a write, with less machinery: one pooled connection and its
+        transaction, and a session bound to it for the ORM reads ``work`` may make
+        (the posting path's hot statements use the driver cursor,
+        :class:`~engine.store.driver.Driver`).
+
+        ``lock_late`` (SQLite): the transaction starts as a plain read; ``work`` takes
+        the database's write lock when it is ready to write
+        (:meth:`Driver.lock_for_write`), so writers queue only for their writes.
+        """
+        engine = self._late_writer if lock_late and self.backend == "sqlite" else self._writer
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with engine.connect() as conn, conn.begin():
+                    session = Session(bind=conn, expire_on_commit=False)
+                    try:
+                        session.info[DRIVER] = Driver(conn, read_first=engine is not
+                                                      self._writer)
+                        result = work(session)
+                        session.flush()
+                        return result
+                    finally:
+                        session.close()
             except DBAPIError as exc:
                 if attempt == self.max_attempts or not is_retryable(exc):
                     raise

@@ -3,19 +3,23 @@
 Order inside the transaction (the same for every caller, so locks never cycle):
 
 1. the ``postings`` rows for the effect keys (a concurrent duplicate fails here);
-2. balance rows, one guarded update per key in ``BalanceKey.lock_order``;
+2. balance rows, all in one guarded ``UPDATE … FROM`` the deltas; on PostgreSQL a
+   ``SELECT … ORDER BY key FOR UPDATE`` first locks them in ``BalanceKey.lock_order``
+   (SQLite's ``BEGIN IMMEDIATE`` already holds the one write lock); then, where a
+   posting must not touch a counted location, a look for counts opened meanwhile;
 3. valuation rows of the items whose value changes, in item order;
 4. movements, reservations and batch receipt sequences (no further locks).
 
-A guard that refuses (stock taken since the snapshot was read), a duplicate effect
-key, or a reservation closed concurrently raises :class:`Stale`: the transaction
-rolls back and the service plans again on a fresh snapshot. Statements are built
-once, at import, with bound parameters: posting is the hot path.
+Steps 1–2 go out as one round trip on PostgreSQL. A guard that refuses (stock taken
+since the snapshot was read), a duplicate effect key, a count opened meanwhile or a
+reservation closed concurrently raises :class:`Stale`: the transaction rolls back and
+the service plans again on a fresh snapshot. Posting is the hot path: its statements
+run on the driver cursor (:mod:`engine.store.driver`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -27,26 +31,16 @@ from sqlalchemy.orm import Session
 
 from engine.ledger import valuation as val
 from engine.ledger.model import BalanceKey, Delta, Movement, Reservation, Valuation
+from engine.ledger.numbers import COST_PLACES, MONEY_PLACES, QTY_PLACES
 from engine.ledger.planning import aggregate_deltas
 from engine.ledger.results import PostingResult, Shortage
 from engine.ledger.snapshot import Snapshot
+from engine.store import ledger_reads
 from engine.store import ledger_tables as t
+from engine.store.driver import Driver, scaled
 from engine.store.ledger_rows import batch_key
 
-BAL = cast(Table, t.Balance.__table__)
-_KEY = (BAL.c.tenant_id == bindparam("t"), BAL.c.item_id == bindparam("i"),
-        BAL.c.location_id == bindparam("l"), BAL.c.batch_key == bindparam("b"))
-_DELTA = {"on_hand": BAL.c.on_hand + bindparam("dh", type_=t.QTY),
-          "reserved": BAL.c.reserved + bindparam("dr", type_=t.QTY)}
-ADD = update(BAL).where(*_KEY).values(**_DELTA).returning(BAL.c.on_hand)
-ADD_GUARDED = update(BAL).where(
-    *_KEY, (BAL.c.on_hand + bindparam("gh", type_=t.QTY))
-    - (BAL.c.reserved + bindparam("gr", type_=t.QTY)) >= 0,
-).values(**_DELTA).returning(BAL.c.on_hand)
-NEW_BALANCE = insert(BAL)
-MOV, BATCH, RES = (cast(Table, m.__table__) for m in (t.Movement, t.Batch, t.Reservation))
-NEW_POSTINGS = insert(cast(Table, t.Posting.__table__))
-NEW_MOVEMENTS = insert(MOV).returning(MOV.c.id, sort_by_parameter_order=True)
+BATCH, RES = (cast(Table, m.__table__) for m in (t.Batch, t.Reservation))
 FIRST_RECEIPT = update(BATCH).where(
     BATCH.c.id == bindparam("b"), BATCH.c.first_receipt_seq.is_(None)
 ).values(first_receipt_seq=bindparam("seq"))
@@ -54,6 +48,36 @@ NEW_RESERVATION = insert(RES).returning(RES.c.id)
 CLOSE_RESERVATION = update(RES).where(
     RES.c.id == bindparam("r"), RES.c.state == "pending"
 ).values(state=bindparam("state")).returning(RES.c.id)
+
+_POSTINGS = ("INSERT INTO postings (tenant_id, key, digest, operation, posted_at, result) "
+             "SELECT column1, column2, column3, column4, column5, column6 FROM {rows}")
+_POSTING_TYPES = ("bigint", "text", "text", "text", "timestamp", "json")
+_KEY_TYPES = ("bigint", "bigint", "bigint")
+_DELTA_TYPES = (*_KEY_TYPES, "bigint", "bigint", "int")
+# PostgreSQL: the rows to update are locked first, in key order, by a subquery.
+_LOCKED = ("(SELECT d.* FROM balances AS b JOIN {rows} ON b.item_id = d.column1 "
+           "AND b.location_id = d.column2 AND b.batch_key = d.column3 WHERE b.tenant_id = ? "
+           "ORDER BY b.item_id, b.location_id, b.batch_key FOR UPDATE OF b) AS d")
+_UPDATE = ("UPDATE balances SET on_hand = balances.on_hand + d.column4, "
+           "reserved = balances.reserved + d.column5 FROM {rows} "
+           "WHERE balances.tenant_id = ? AND balances.item_id = d.column1 "
+           "AND balances.location_id = d.column2 AND balances.batch_key = d.column3 "
+           "AND (d.column6 = 0 OR "
+           "balances.on_hand + d.column4 - (balances.reserved + d.column5) >= 0) "
+           "RETURNING balances.item_id, balances.location_id, balances.batch_key")
+_NEW_BALANCES = ("INSERT INTO balances (tenant_id, item_id, location_id, batch_key, on_hand, "
+                 "reserved) SELECT ?, column1, column2, column3, column4, column5 FROM {rows}")
+_MOVEMENT_COLUMNS = ("tenant_id, item_id, batch_id, from_location_id, to_location_id, qty, "
+                     "unit_cost, value, document_id, document_version, rule, event, actor_id, "
+                     "key, posting_key, posted_at, reversal_of")
+_MOVEMENT_TYPES = ("bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint",
+                   "bigint", "bigint", "int", "text", "text", "bigint", "text", "text",
+                   "timestamp", "bigint")
+_MOVEMENTS = (f"INSERT INTO movements ({_MOVEMENT_COLUMNS}) SELECT "
+              + ", ".join(f"column{n}" for n in range(1, 18))
+              + " FROM {rows}{counts} RETURNING id, key")
+_NO_COUNT = (" WHERE NOT EXISTS (SELECT 1 FROM count_sessions WHERE tenant_id = ? "
+             "AND state = 'open' AND {ids})")
 
 
 class Stale(Exception):
@@ -65,44 +89,69 @@ class Stale(Exception):
         self.shortage = shortage
 
 
-def record_postings(session: Session, tenant_id: int, keyed: Sequence[tuple[str, str, str]],
-                    now: datetime) -> None:
-    """Insert the ``postings`` rows (key, digest, operation) of one event."""
+def post_deltas(d: Driver, tenant_id: int, keyed: Sequence[tuple[str, str, str]],
+                now: datetime, deltas: Sequence[tuple[BalanceKey, Delta]],
+                watched: Collection[int] = ()) -> frozenset[int]:
+    """Steps 1–2: record the effect keys (key, digest, operation) and apply the deltas
+    (in lock order), each guarded one only where ``on_hand − reserved`` stays ≥ 0.
+
+    A guarded delta finding no such row raises :class:`Stale` with the shortage; any
+    other missing row is the key's first stock and is inserted. ``watched`` are the
+    locations a count opened since the snapshot makes stale: returned when they must
+    be looked at under the balance locks (pass them on to :func:`apply`), empty when
+    the snapshot was read under SQLite's write lock, which is held until the commit
+    (:meth:`Driver.lock_for_write`).
+    """
+    statements: list[tuple[str, list[Any]]] = []
+    prefix, prefix_params = "", []
+    if keyed:
+        at, result = d.time(now), d.json({"code": "ok"})
+        rows, params = d.source(_POSTING_TYPES, [(tenant_id, key, digest, operation, at, result)
+                                                 for key, digest, operation in keyed])
+        if d.sqlite or not deltas:
+            statements.append((_POSTINGS.format(rows=rows), params))
+        else:  # PostgreSQL: one statement with the balance updates
+            prefix, prefix_params = f"WITH p AS ({_POSTINGS.format(rows=rows)}) ", params
+    if deltas:
+        rows, params = d.source(_DELTA_TYPES, [
+            (k.item_id, k.location_id, batch_key(k.batch_id), scaled(delta.on_hand, QTY_PLACES),
+             scaled(delta.reserved, QTY_PLACES), int(_lowers(delta))) for k, delta in deltas])
+        if not d.sqlite:  # lock the rows in key order first
+            rows, params = _LOCKED.format(rows=rows), [*params, tenant_id]
+        statements.append((prefix + _UPDATE.format(rows=rows),
+                           [*prefix_params, *params, tenant_id]))
+    maybe_stale = d.lock_for_write() or not d.sqlite  # the statements are ready: lock now
     try:
-        session.connection().execute(NEW_POSTINGS, [
-            {"tenant_id": tenant_id, "key": key, "digest": digest, "operation": operation,
-             "posted_at": now, "result": {"code": "ok"}} for key, digest, operation in keyed])
+        results = [d.all(text, params) for text, params in statements]
     except IntegrityError as exc:  # the same effect is being posted by someone else
         raise Stale("duplicate effect key") from exc
+    if deltas:
+        _check_updated(d, tenant_id, deltas, {tuple(r) for r in results[-1]})
+    return frozenset(watched) if maybe_stale else frozenset()
 
 
-def apply_deltas(session: Session, tenant_id: int,
-                 deltas: Sequence[tuple[BalanceKey, Delta]]) -> None:
-    """One guarded update per key, in the order given (the lock order).
+def _lowers(delta: Delta) -> bool:
+    return delta.guarded and delta.on_hand - delta.reserved < 0
 
-    A guarded delta that lowers availability updates only a row whose
-    ``on_hand − reserved`` stays ≥ 0; a missing row has nothing to give. Any other
-    delta updates the row, or inserts it when it is the key's first stock.
-    """
-    for key, delta in deltas:
-        params: dict[str, Any] = {"t": tenant_id, "i": key.item_id, "l": key.location_id,
-                                  "b": batch_key(key.batch_id), "dh": delta.on_hand,
-                                  "dr": delta.reserved}
-        lowers = delta.guarded and delta.on_hand - delta.reserved < 0
-        if lowers:
-            params |= {"gh": delta.on_hand, "gr": delta.reserved}
-        if session.connection().execute(ADD_GUARDED if lowers else ADD, params).first() is not None:
-            continue
-        if lowers:
+
+def _check_updated(d: Driver, tenant_id: int, deltas: Sequence[tuple[BalanceKey, Delta]],
+                   updated: set[tuple[Any, ...]]) -> None:
+    missing = [(key, delta) for key, delta in deltas
+               if (key.item_id, key.location_id, batch_key(key.batch_id)) not in updated]
+    for key, delta in missing:
+        if _lowers(delta):
             raise Stale("insufficient stock",
                         Shortage(key, -(delta.on_hand - delta.reserved), Decimal(0)))
-        try:
-            session.connection().execute(NEW_BALANCE, {
-                "tenant_id": tenant_id, "item_id": key.item_id, "location_id": key.location_id,
-                "batch_key": batch_key(key.batch_id), "on_hand": delta.on_hand,
-                "reserved": delta.reserved})
-        except IntegrityError as exc:  # another transaction inserted the key first
-            raise Stale("balance row created concurrently") from exc
+    if not missing:
+        return
+    rows, params = d.source(_DELTA_TYPES[:5], [
+        (key.item_id, key.location_id, batch_key(key.batch_id),
+         scaled(delta.on_hand, QTY_PLACES), scaled(delta.reserved, QTY_PLACES))
+        for key, delta in missing])
+    try:
+        d.execute(_NEW_BALANCES.format(rows=rows), [tenant_id, *params])
+    except IntegrityError as exc:  # another transaction inserted the key first
+        raise Stale("balance row created concurrently") from exc
 
 
 def value_movements(session: Session, snap: Snapshot, tenant_id: int,
@@ -171,25 +220,41 @@ def _save_state(session: Session, tenant_id: int, item_id: int, state: val.Valua
              "value": layer.value} for layer in state.layers])
 
 
-def insert_movements(session: Session, tenant_id: int, posting_keys: Sequence[str],
-                     movements: Sequence[Movement], values: Sequence[Decimal | None]
-                     ) -> list[Movement]:
+def insert_movements(d: Driver, tenant_id: int, posting_keys: Sequence[str],
+                     movements: Sequence[Movement], values: Sequence[Decimal | None],
+                     watched: Collection[int] = ()) -> list[Movement]:
+    """Insert the journal rows; none if a count is open at a ``watched`` location (in
+    the same statement), which raises :class:`Stale`."""
     if not movements:
+        _check_counts(d, tenant_id, watched)
         return []
-    params = [{
-        "tenant_id": tenant_id, "item_id": m.item_id, "batch_id": m.batch_id,
-        "from_location_id": m.from_location_id, "to_location_id": m.to_location_id,
-        "qty": m.qty, "unit_cost": m.unit_cost, "value": v,
-        "document_id": m.provenance.document_id,
-        "document_version": m.provenance.document_version, "rule": m.provenance.rule,
-        "event": m.provenance.event, "actor_id": m.provenance.actor_id, "key": m.key,
-        "posting_key": pk, "posted_at": m.posted_at, "reversal_of": m.reversal_of,
-    } for m, v, pk in zip(movements, values, posting_keys, strict=True)]
+    stamps: dict[datetime, Any] = {}
+    for m in movements:
+        if m.posted_at not in stamps:
+            stamps[m.posted_at] = d.time(m.posted_at)
+    rows, params = d.source(_MOVEMENT_TYPES, [(
+        tenant_id, m.item_id, m.batch_id, m.from_location_id, m.to_location_id,
+        scaled(m.qty, QTY_PLACES), scaled(m.unit_cost, COST_PLACES), scaled(v, MONEY_PLACES),
+        m.provenance.document_id, m.provenance.document_version, m.provenance.rule,
+        m.provenance.event, m.provenance.actor_id, m.key, pk, stamps[m.posted_at],
+        m.reversal_of) for m, v, pk in zip(movements, values, posting_keys, strict=True)])
+    text = _MOVEMENTS.format(rows=rows, counts="")
+    if watched:
+        ids, ids_params = ledger_reads.in_list(d, "location_id", watched)
+        text = _MOVEMENTS.format(rows=rows, counts=_NO_COUNT.format(ids=ids))
+        params = [*params, tenant_id, *ids_params]
     try:
-        ids = session.connection().execute(NEW_MOVEMENTS, params).scalars().all()
+        ids_by_key = {key: i for i, key in d.all(text, params)}
     except IntegrityError as exc:  # reversal_of is unique: reversed concurrently
         raise Stale("movement key or reversal taken concurrently") from exc
-    return [m.with_id(i) for m, i in zip(movements, ids, strict=True)]
+    if len(ids_by_key) < len(movements):
+        raise Stale("a count opened at a location meanwhile")
+    return [m.with_id(ids_by_key[m.key]) for m in movements]
+
+
+def _check_counts(d: Driver, tenant_id: int, watched: Collection[int]) -> None:
+    if watched and ledger_reads.locked_locations(d, tenant_id, watched):
+        raise Stale("a count opened at a location meanwhile")
 
 
 def note_first_receipts(session: Session, snap: Snapshot, movements: Sequence[Movement]) -> None:
@@ -221,17 +286,16 @@ def write_reservations(session: Session, reservations: Sequence[Reservation],
     return out
 
 
-def apply(session: Session, snap: Snapshot, plans: Sequence[tuple[str, PostingResult]],
-          originals: dict[int, Decimal | None]) -> list[PostingResult]:
-    """Apply OK plans of one event (after :func:`record_postings`) as one: deltas summed
-    per key in lock order, then valuation and journal rows. Returns the plans with
-    their stored ids."""
-    deltas = aggregate_deltas(plan for _, plan in plans)
-    apply_deltas(session, snap.tenant_id, list(deltas.items()))
+def apply(session: Session, d: Driver, snap: Snapshot,
+          plans: Sequence[tuple[str, PostingResult]], originals: dict[int, Decimal | None],
+          watched: Collection[int] = ()) -> list[PostingResult]:
+    """Steps 3–4 for the OK plans of one event (after :func:`post_deltas`, with the
+    locations it returned): valuation and journal rows. Returns the plans with their
+    stored ids."""
     movements = [m for _, plan in plans for m in plan.movements]
     keys = [key for key, plan in plans for _ in plan.movements]
     values = value_movements(session, snap, snap.tenant_id, movements, originals)
-    stored = insert_movements(session, snap.tenant_id, keys, movements, values)
+    stored = insert_movements(d, snap.tenant_id, keys, movements, values, watched)
     note_first_receipts(session, snap, stored)
     out, position = [], 0
     for key, plan in plans:
@@ -239,5 +303,12 @@ def apply(session: Session, snap: Snapshot, plans: Sequence[tuple[str, PostingRe
         position += len(plan.movements)
         reservations = write_reservations(session, plan.reservations,
                                           [key] * len(plan.reservations))
-        out.append(replace(plan, movements=mine, reservations=tuple(reservations)))
+        out.append(PostingResult(plan.code, mine, plan.deltas, tuple(reservations),
+                                 plan.details, plan.shortages))
     return out
+
+
+def summed_deltas(plans: Sequence[tuple[str, PostingResult]]
+                  ) -> list[tuple[BalanceKey, Delta]]:
+    """The deltas of one event's plans, summed per key, in lock order."""
+    return list(aggregate_deltas(plan for _, plan in plans).items())

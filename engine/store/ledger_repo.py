@@ -12,48 +12,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.ledger.model import (
     INTERNAL_KINDS,
-    Balance,
-    BalanceKey,
     Bom,
     Item,
     LocationKind,
     UnitConversion,
 )
 from engine.ledger.snapshot import Snapshot, frozen
+from engine.store import ledger_reads
 from engine.store import ledger_rows as rows
 from engine.store import ledger_tables as t
+from engine.store.driver import Driver
 
 VIRTUAL_KINDS = [k.value for k in LocationKind if k not in INTERNAL_KINDS]
-
-# The snapshot's queries, built once: posting is the hot path.
-_ITEM, _LOC = t.Item.__table__, t.Location.__table__
-_ITEMS = select(_ITEM).where(_ITEM.c.tenant_id == bindparam("t"),
-                             _ITEM.c.id.in_(bindparam("items", expanding=True)))
-_LOCATIONS = select(_LOC, exists().where(
-    t.CountSession.tenant_id == _LOC.c.tenant_id, t.CountSession.location_id == _LOC.c.id,
-    t.CountSession.state == "open").label("locked")).where(
-    _LOC.c.tenant_id == bindparam("t"),
-    or_(_LOC.c.id.in_(bindparam("locations", expanding=True)), _LOC.c.kind.in_(VIRTUAL_KINDS)))
-_BALANCES = select(t.Balance.item_id, t.Balance.location_id, t.Balance.batch_key,
-                   t.Balance.on_hand, t.Balance.reserved).where(
-    t.Balance.tenant_id == bindparam("t"),
-    t.Balance.item_id.in_(bindparam("items", expanding=True)),
-    t.Balance.location_id.in_(bindparam("locations", expanding=True)))
-_POSTINGS = t.Posting.__table__
-_DIGESTS = select(_POSTINGS.c.key, _POSTINGS.c.digest).where(
-    _POSTINGS.c.tenant_id == bindparam("t"), _POSTINGS.c.key.in_(bindparam("keys", expanding=True)))
-_COUNTS = t.CountSession.__table__
-_LOCKED = select(_COUNTS.c.location_id).where(
-    _COUNTS.c.tenant_id == bindparam("t"), _COUNTS.c.state == "open",
-    _COUNTS.c.location_id.in_(bindparam("ids", expanding=True)))
-_BATCHES = select(t.Batch.__table__).where(
-    t.Batch.tenant_id == bindparam("t"), t.Batch.id.in_(bindparam("ids", expanding=True)))
-
 
 @dataclass(frozen=True, slots=True)
 class Wanted:
@@ -138,11 +113,7 @@ class LedgerRepo:
             t.CountSession.state == "open")).scalars().first()
 
     def locked_locations(self, tenant_id: int, location_ids: Collection[int]) -> set[int]:
-        if not location_ids:
-            return set()
-        found = self.session.connection().execute(
-            _LOCKED, {"t": tenant_id, "ids": list(location_ids)})
-        return {row[0] for row in found}
+        return ledger_reads.locked_locations(Driver.of(self.session), tenant_id, location_ids)
 
     # postings ------------------------------------------------------------------------
     def posting(self, tenant_id: int, key: str) -> t.Posting | None:
@@ -152,8 +123,9 @@ class LedgerRepo:
 
     def posting_digests(self, tenant_id: int, keys: Sequence[str]) -> dict[str, str]:
         """The stored payload digest of each effect key already posted."""
-        found = self.session.connection().execute(_DIGESTS, {"t": tenant_id, "keys": keys})
-        return {key: digest for key, digest in found}
+        if not keys:
+            return {}
+        return ledger_reads.read_digests(Driver.of(self.session), tenant_id, keys)
 
     def pending_reservations(self, tenant_id: int, document_id: int) -> list[int]:
         return list(self.session.execute(select(t.Reservation.id).where(
@@ -171,43 +143,8 @@ class LedgerRepo:
 
     # snapshots -----------------------------------------------------------------------
     def snapshot(self, tenant_id: int, wanted: Wanted) -> Snapshot:
-        """What a plan reads, in at most five plain queries (see engine.ledger.snapshot)."""
-        s = self.session
-        reservations = {r.id: rows.reservation(r) for r in s.execute(select(t.Reservation).where(
-            t.Reservation.tenant_id == tenant_id, t.Reservation.id.in_(wanted.reservations)
-        )).scalars()} if wanted.reservations else {}
-        movements = {m.id: rows.movement(m) for m in s.execute(select(t.Movement).where(
-            t.Movement.tenant_id == tenant_id, t.Movement.id.in_(wanted.movements)
-        )).scalars()} if wanted.movements else {}
-        item_ids = set(wanted.items) | {r.key.item_id for r in reservations.values()} | {
-            m.item_id for m in movements.values()}
-        location_ids = set(wanted.locations) | {r.key.location_id for r in reservations.values()}
-        for m in movements.values():
-            location_ids |= {m.from_location_id, m.to_location_id}
-        ids = {"t": tenant_id, "items": list(item_ids), "locations": list(location_ids)}
-        conn = s.connection()
-        items = {r.id: rows.item(r) for r in conn.execute(_ITEMS, ids)}
-        locations = {r.id: rows.location(r, r.locked) for r in conn.execute(_LOCATIONS, ids)}
-        balances = {BalanceKey(b.item_id, b.location_id, b.batch_key or None):
-                    Balance(b.on_hand, b.reserved) for b in conn.execute(_BALANCES, ids)}
-        batch_ids: set[int] = set(wanted.batches)
-        batch_ids.update(k.batch_id for k in balances if k.batch_id)
-        batch_ids.update(r.key.batch_id for r in reservations.values() if r.key.batch_id)
-        batch_ids.update(m.batch_id for m in movements.values() if m.batch_id)
-        batch_rows = conn.execute(_BATCHES, {"t": tenant_id, "ids": list(batch_ids)}).all() \
-            if batch_ids else []
-        reversed_ids = {r for r in s.execute(select(t.Movement.reversal_of).where(
-            t.Movement.tenant_id == tenant_id, t.Movement.reversal_of.in_(wanted.movements)
-        )).scalars() if r is not None} if wanted.movements else set()
-        return Snapshot(
-            tenant_id=tenant_id, items=frozen(items), locations=frozen(locations),
-            batches=frozen({b.id: rows.batch(b) for b in batch_rows}),
-            balances=frozen(balances),
-            receipt_seq=frozen({b.id: b.first_receipt_seq for b in batch_rows
-                                if b.first_receipt_seq is not None}),
-            movements=frozen(movements), reversed_ids=frozenset(reversed_ids),
-            reservations=frozen(reservations),
-        )
+        """What a plan reads, in plain queries (see engine.ledger.snapshot)."""
+        return snapshot_with_digests(self.session, tenant_id, wanted, ())[1]
 
     # reports ---------------------------------------------------------------------------
     def stock(self, tenant_id: int, *, item_ids: Iterable[int] | None = None,
@@ -247,6 +184,39 @@ class LedgerRepo:
             ("movements", t.Movement), ("balances", t.Balance),
             ("reservations", t.Reservation))}
 
+
+
+def snapshot_with_digests(session: Session, tenant_id: int, wanted: Wanted,
+                          keys: Sequence[str]) -> tuple[dict[str, str], Snapshot]:
+    """The stored digests of effect ``keys`` and the snapshot ``wanted``, read together
+    (one round trip on PostgreSQL when no reservations or movements are wanted)."""
+    reservations = {r.id: rows.reservation(r) for r in session.execute(select(t.Reservation).where(
+        t.Reservation.tenant_id == tenant_id, t.Reservation.id.in_(wanted.reservations)
+    )).scalars()} if wanted.reservations else {}
+    movements = {m.id: rows.movement(m) for m in session.execute(select(t.Movement).where(
+        t.Movement.tenant_id == tenant_id, t.Movement.id.in_(wanted.movements)
+    )).scalars()} if wanted.movements else {}
+    reversed_ids = {r for r in session.execute(select(t.Movement.reversal_of).where(
+        t.Movement.tenant_id == tenant_id, t.Movement.reversal_of.in_(wanted.movements)
+    )).scalars() if r is not None} if wanted.movements else set()
+    items, locations, batches = set(wanted.items), set(wanted.locations), set(wanted.batches)
+    for r in reservations.values():
+        items.add(r.key.item_id)
+        locations.add(r.key.location_id)
+        if r.key.batch_id:
+            batches.add(r.key.batch_id)
+    for m in movements.values():
+        items.add(m.item_id)
+        locations |= {m.from_location_id, m.to_location_id}
+        if m.batch_id:
+            batches.add(m.batch_id)
+    core = ledger_reads.read_core(Driver.of(session), tenant_id, keys, items, locations, batches)
+    return core.digests, Snapshot(
+        tenant_id=tenant_id, items=frozen(core.items), locations=frozen(core.locations),
+        batches=frozen(core.batches), balances=frozen(core.balances),
+        receipt_seq=frozen(core.receipt_seq), movements=frozen(movements),
+        reversed_ids=frozenset(reversed_ids), reservations=frozen(reservations),
+    )
 
 
 def movement_values(session: Session, tenant_id: int, ids: Collection[int]

@@ -195,16 +195,20 @@ def bundle(uow: UnitOfWork, tenant_id: int, form_key: str, *, form_version: int 
     """The compiled form, flow and rules: the newest published versions, or, with
     ``pinned``, exactly the versions given (``None`` meaning the document has none).
 
-    A pinned bundle in the cache costs no query; the newest versions cost one."""
-    repo = DocRepo(uow.session)
+    A bundle in the cache costs one small query: which versions exist, with their row
+    ids and publication times — so a cache entry can never serve a database whose
+    rows were replaced (a restore, a test's truncation) under the same numbers."""
+    stamps = DocRepo(uow.session).published(tenant_id, form_key)
     if pinned:
         versions = {"form": form_version, "flow": flow_version, "rules": rules_version}
     else:
-        versions = repo.latest_versions(tenant_id, form_key)
-    if versions.get("form") is None:
+        versions = {kind: max((v for k, v in stamps if k == kind), default=None)
+                    for kind in KINDS}
+    if versions.get("form") is None or ("form", versions["form"]) not in stamps:
         raise _not_found("form", form_key, form_version)
-    key = (uow.store_url, tenant_id, form_key, versions.get("form"), versions.get("flow"),
-           versions.get("rules"))
+    key = (uow.store_url, tenant_id, form_key, *(
+        (kind, versions.get(kind), stamps.get((kind, versions.get(kind) or 0)))
+        for kind in KINDS))
     found = _CACHE.get(key)
     if found is None:
         found = _CACHE.put(key, _build(uow, tenant_id, form_key, versions))

@@ -34,6 +34,11 @@ _SET_TASK = update(_TASKS).where(
     _TASKS.c.task_key == bindparam("k"))
 
 
+_PUBLISHED = select(_DEFS.c.kind, _DEFS.c.version, _DEFS.c.id, _DEFS.c.published_at).where(
+    _DEFS.c.tenant_id == bindparam("t"), _DEFS.c.key == bindparam("k"),
+    _DEFS.c.state == "published")
+
+
 class DocRepo:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -53,6 +58,12 @@ class DocRepo:
             query = query.where(Definition.version == version)
         return self.session.execute(
             query.order_by(Definition.version.desc()).limit(1)).scalar_one_or_none()
+
+    def published(self, tenant_id: int, key: str) -> dict[tuple[str, int], tuple[int, Any]]:
+        """(kind, version) → (row id, published at) of every published version of the
+        form, flow and rules named ``key``: what a cache of compiled versions keys on."""
+        rows = self.session.connection().execute(_PUBLISHED, {"t": tenant_id, "k": key})
+        return {(kind, int(version)): (int(row_id), at) for kind, version, row_id, at in rows}
 
     def latest_versions(self, tenant_id: int, key: str) -> dict[str, int | None]:
         """The newest published version of the form, flow and rules named ``key``."""

@@ -10,6 +10,7 @@ escapes this module.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterator
 from importlib import resources
 
@@ -50,13 +51,24 @@ class RulesIndenter(Indenter):
 
 
 @functools.cache
+def _grammar() -> str:
+    return resources.files("engine.rules").joinpath("grammar.lark").read_text("utf-8")
+
+
+_per_thread = threading.local()
+
+
 def lark_parser() -> Lark:
-    """The compiled LALR parser (built once per process)."""
-    grammar = resources.files("engine.rules").joinpath("grammar.lark").read_text("utf-8")
-    return Lark(
-        grammar, parser="lalr", lexer="contextual", postlex=RulesIndenter(),
-        propagate_positions=True, maybe_placeholders=True, start=["start", "expression"],
-    )  # fmt: skip
+    """The compiled LALR parser, one per thread: the indenting post-lexer keeps state
+    while it parses, so two threads must never share one (a threaded web server
+    compiling rules for two requests at once would corrupt both parses)."""
+    parser: Lark | None = getattr(_per_thread, "parser", None)
+    if parser is None:
+        parser = _per_thread.parser = Lark(
+            _grammar(), parser="lalr", lexer="contextual", postlex=RulesIndenter(),
+            propagate_positions=True, maybe_placeholders=True, start=["start", "expression"],
+        )  # fmt: skip
+    return parser
 
 
 def _normalise(text: str, start: str) -> str:

@@ -232,3 +232,30 @@ def test_empty_program() -> None:
 
 def test_size_of_expression() -> None:
     assert n.size(parse_expression("a + b * 2")) == 5
+
+
+def test_parsing_from_many_threads_at_once() -> None:
+    """The post-lexer keeps state while parsing: threads must not share a parser."""
+    import threading
+
+    from engine.rules.parser import parse_program
+
+    text = ("on transfer approved:\n    for line in lines:\n"
+            "        move line.qty of line.item from a to b\n")
+    errors: list[BaseException] = []
+    gate = threading.Barrier(8)
+
+    def work() -> None:
+        gate.wait()
+        for _ in range(60):
+            try:
+                parse_program(text)
+            except BaseException as exc:  # collected: any failure is the bug
+                errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

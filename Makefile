@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck i18n bench-ledger bench-rules bench-flows clean help
+.PHONY: run test lint typecheck i18n bench-ledger bench-rules bench-flows bench-api clean help
 
 help:
 	@echo "make run    - install, migrate, create the first tenant and admin, serve on :5000"
@@ -41,6 +41,9 @@ bench-ledger: $(STAMP)
 
 bench-rules: $(STAMP)
 	$(BIN)/python bench/bench_rules.py
+
+bench-api: $(STAMP)
+	$(BIN)/python bench/bench_api.py
 
 bench-flows: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

@@ -14,6 +14,7 @@ from designer import runtime
 from engine.services import system
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Liveness and readiness")
+_PUBLIC = {"x-permission": "none"}  # no credential needed: load balancers ask it
 
 
 class DatabaseHealth(Schema):
@@ -38,6 +39,7 @@ class Health(Schema):
 
 @blp.route("/health")
 class HealthView(MethodView):
+    @blp.doc(**_PUBLIC)
     @blp.response(200, Health)
     @blp.alt_response(503, schema=Health, description="A required service is down")
     def get(self) -> Any:

@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import current_app, request
 from flask_smorest import Blueprint
+from marshmallow import RAISE
+from webargs.flaskparser import FlaskParser
 
 from designer import auth
 from designer.api import idempotency, problems
@@ -31,9 +33,21 @@ DESCRIPTIONS = {
 }
 
 
+class _StrictParser(FlaskParser):
+    """Unknown query parameters are refused (422), as unknown body fields are: a
+    ``?tenant_id=`` must not pass silently, even where nothing would read it."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+                                   "query": RAISE, "querystring": RAISE}
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = _StrictParser()
+
+
 def blueprint(name: str, description: str, url_prefix: str = "/api/v1") -> Blueprint:
     """An API blueprint whose engine errors answer as problem+json."""
-    blp = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
+    blp = ApiBlueprint(name, __name__, url_prefix=url_prefix, description=description)
     blp.register_error_handler(EngineError, problems.engine_error)
     return blp
 

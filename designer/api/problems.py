@@ -30,6 +30,7 @@ SERVER_OWNED = frozenset({
     "id", "tenant_id", "tenant", "status", "created_by", "created_at", "updated_at",
     "updated_by", "revoked_at", "last_used_at", "last_login_at", "prefix", "secret_hash",
     "password_hash", "membership_id", "user_id_owner", "actor_id", "posted_at", "seq", "hash",
+    "version", "revision",
 })
 
 _CODED = re.compile(r"^\[([a-z0-9_.]+)\] (.*)$", re.DOTALL)

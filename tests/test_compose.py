@@ -45,7 +45,9 @@ def test_backends_have_volumes_and_health_checks() -> None:
         service = data["services"][name]
         assert service["healthcheck"]["test"]
         assert service["volumes"]
-    assert set(data["volumes"]) == {"pgdata", "redisdata"}
+    assert set(data["volumes"]) == {"pgdata", "redisdata", "attachments"}
+    for name in ("web", "worker"):  # attachments live where every process finds them
+        assert "attachments:/var/lib/flowledger/attachments" in data["services"][name]["volumes"]
 
 
 def test_commands_exist_in_the_cli() -> None:

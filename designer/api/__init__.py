@@ -90,6 +90,7 @@ def init_app(app: Flask) -> None:
     idempotency.init_app(app, app.config.get("IDEMPOTENCY_STORE"))
 
     from designer.api import (
+        attachments,
         audit,
         definitions,
         documents,
@@ -103,7 +104,7 @@ def init_app(app: Flask) -> None:
     )
 
     blueprints = [health.blp, session.blp, identity.blp, masterdata.blp, stock.blp, ledger.blp,
-                  definitions.blp, templates.blp, documents.blp, audit.blp]
+                  definitions.blp, templates.blp, documents.blp, attachments.blp, audit.blp]
     csrf = app.extensions.get("csrf")
     for blp in blueprints:
         api.register_blueprint(blp)

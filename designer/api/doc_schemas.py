@@ -86,6 +86,14 @@ class DocumentOut(Schema):
                                "description": "the form, flow and rules versions it runs on",
                                "example": {"form": 1, "flow": 1, "rules": 1}})
     open_tasks = fields.List(fields.Nested(OpenTaskOut), required=True)
+    links = fields.Dict(keys=fields.String(), values=fields.Dict(allow_none=True),
+                        required=True, metadata={
+                            "description": "per linked field: the record it names (id, form, "
+                                           "serial, status) and its display fields; null "
+                                           "when it names no record",
+                            "example": {"customer": {"id": 7, "form": "customer",
+                                                     "serial": None, "status": "approved",
+                                                     "display": {"name": "Acme"}}}})
 
 
 class OutcomeOut(Schema):

@@ -2,7 +2,11 @@
 task boxes people work from.
 
 Every member holds ``documents.create``, ``documents.view`` and ``documents.act``;
-whose turn an action is, the document's flow decides (someone else's task answers
+each form's access setting (``/forms/{key}/access``) narrows them: which roles may
+create its documents (others: 403 ``document.create_denied``) and what each role may
+view — own, department or all (a document one may not view answers 404, like another
+tenant's). Fields hidden at the reader's flow node are left out of what they read.
+Whose turn an action is, the document's flow decides (someone else's task answers
 403). A refusal by the ledger answers 409 with its code and the rule line and
 document line behind it (``source``: ``line``, ``column``, ``path: lines[1]``).
 """
@@ -19,7 +23,7 @@ from designer import auth, runtime
 from designer.api.doc_schemas import DocumentData, DocumentOut, OutcomeOut, PreviewOut, preview_body
 from designer.api.operation import blueprint, operation
 from designer.api.schemas import Cursor, PageQuery, Request, encode_cursor, text
-from engine.services import doc_queries, documents, preview
+from engine.services import doc_access, doc_queries, documents, preview
 from engine.services.documents import ActionRequest, Outcome
 from engine.store import Store
 
@@ -27,6 +31,7 @@ blp = blueprint("documents", "Documents: drafts, submit, approve and other actio
                              "effect previews, timelines, task boxes")
 ID = "int(min=1, max=9223372036854775807)"
 BOX = "any(todo, processed, cc, initiated)"
+KEY = "key"  # schemas.KeyConverter
 ACTIONS = sorted(documents.USER_ACTIONS)
 STATUSES = ["draft", "in_approval", "approved", "rejected", "withdrawn", "cancelled"]
 MAX_BOX = 200
@@ -261,3 +266,55 @@ class BoxView(MethodView):
     def get(self, args: dict[str, Any], box: str) -> Any:
         """My to-do, processed, cc or initiated box, newest first"""
         return {"items": doc_queries.box(_store(), auth.api_principal(), box, args["limit"])}
+
+
+# per-form access --------------------------------------------------------------------------------
+
+ROLE = text(63)
+
+
+class AccessIn(Request):
+    create = fields.List(ROLE, allow_none=True, load_default=None,
+                         validate=validate.Length(max=doc_access.MAX_ROLES), metadata={
+                             "description": "roles that may create documents of the form; "
+                                            "null: every member", "example": ["clerk"]})
+    view = fields.Dict(keys=ROLE, values=fields.String(validate=validate.OneOf(
+        doc_access.SCOPES)), load_default=dict, validate=validate.Length(
+        max=doc_access.MAX_ROLES), metadata={
+        "description": "per role (\"*\": every member): own, department or all",
+        "example": {"store_manager": "department", "finance": "all", "*": "own"}})
+    submitter_fields = fields.Dict(keys=text(127), values=fields.String(
+        validate=validate.OneOf(doc_access.LEVELS)), load_default=dict,
+        validate=validate.Length(max=doc_access.MAX_ROLES), metadata={
+            "description": "the submitter's field permissions (hidden / read / edit; "
+                           "default edit)", "example": {"cost": "hidden"}})
+
+
+class AccessOut(Schema):
+    form = fields.String(required=True)
+    create = fields.List(fields.String(), required=True, allow_none=True)
+    view = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    submitter_fields = fields.Dict(keys=fields.String(), values=fields.String(),
+                                   required=True)
+
+
+def _access(key: str, rules: doc_access.AccessRules) -> dict[str, Any]:
+    return {"form": key, **rules.as_json()}
+
+
+@blp.route(f"/forms/<{KEY}:key>/access")
+class FormAccessView(MethodView):
+    @operation(blp, "definitions.view", errors=(404,))
+    @blp.response(200, AccessOut)
+    def get(self, key: str) -> Any:
+        """Who may create the form's documents and what each role may view"""
+        return _access(key, doc_access.get_rules(_store(), auth.api_principal(), key))
+
+    @operation(blp, "design", errors=(404,))
+    @blp.arguments(AccessIn)
+    @blp.response(200, AccessOut)
+    def put(self, data: dict[str, Any], key: str) -> Any:
+        """Set who may create the form's documents and what each role may view"""
+        principal = auth.api_principal()
+        return _access(key, doc_access.set_rules(_store(), principal, key, data,
+                                                 ctx=auth.call_context(principal)))

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.errors import NotFound
-from engine.services.documents import DocumentView, view
+from engine.services import doc_access
+from engine.services.documents import DocumentView, seen, view
 from engine.services.identity import Principal
 from engine.store.db import Store
 from engine.store.doc_repo import DocRepo
@@ -48,21 +48,21 @@ class TaskLine:
 
 
 def get(store: Store, principal: Principal, document_id: int) -> DocumentView:
+    """One document as the principal may read it; 404 when they may not view it (see
+    :mod:`.doc_access`), as for another tenant's."""
     def work(uow: UnitOfWork) -> DocumentView:
-        doc = DocRepo(uow.session).document(principal.tenant_id, document_id)
-        if doc is None:
-            raise NotFound.of("document.not_found", f"No document {document_id}",
-                              f"单据 {document_id} 不存在", path="document_id")
-        return view(doc)
+        return seen(uow, principal, doc_access.viewable(uow, principal, document_id))
 
     return transaction(store, work, write=False)
 
 
 def timeline(store: Store, principal: Principal, document_id: int) -> list[TimelineEntry]:
-    get(store, principal, document_id)  # 404 for another tenant's document
-    return transaction(store, lambda uow: [
-        TimelineEntry(e.at, e.actor, e.action, e.comment, dict(e.detail))
-        for e in DocRepo(uow.session).timeline(principal.tenant_id, document_id)], write=False)
+    def work(uow: UnitOfWork) -> list[TimelineEntry]:
+        doc_access.viewable(uow, principal, document_id)  # 404 for what they may not view
+        return [TimelineEntry(e.at, e.actor, e.action, e.comment, dict(e.detail))
+                for e in DocRepo(uow.session).timeline(principal.tenant_id, document_id)]
+
+    return transaction(store, work, write=False)
 
 
 def box(store: Store, principal: Principal, name: str, limit: int = 100) -> list[TaskLine]:
@@ -94,11 +94,14 @@ def counts(store: Store, principal: Principal) -> dict[str, int]:
 def documents(store: Store, principal: Principal, *, form_key: str | None = None,
               status: str | None = None, submitter: str | None = None,
               before_id: int | None = None, limit: int = 50) -> list[DocumentView]:
-    """The tenant's documents, newest first (keyset: ids below ``before_id``)."""
+    """The documents the principal may view, newest first (keyset: ids below
+    ``before_id``), as they may read them."""
     def work(uow: UnitOfWork) -> list[DocumentView]:
-        rows = DocRepo(uow.session).documents(principal.tenant_id, submitter=submitter,
-                                              form_key=form_key, status=status, limit=limit,
-                                              before_id=before_id)
-        return [view(doc) for doc in rows]
+        rows = list(DocRepo(uow.session).documents(
+            principal.tenant_id, submitter=submitter, form_key=form_key, status=status,
+            limit=limit, before_id=before_id, visible=doc_access.visible(uow, principal)))
+        found: list[DocumentView] = doc_access.present(uow, principal, rows,
+                                                       [view(doc) for doc in rows])
+        return found
 
     return transaction(store, work, write=False)

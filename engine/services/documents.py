@@ -11,7 +11,7 @@ result with the rule and line that caused it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -30,7 +30,7 @@ from engine.flows import (
 )
 from engine.forms import FieldKind, check_document, format_serial, serial_scope, to_json
 from engine.services import definitions as defs
-from engine.services import doc_effects
+from engine.services import doc_access, doc_checks, doc_effects
 from engine.services.context import SYSTEM, CallContext, audit
 from engine.services.doc_support import Conditions, StoreResolver, eval_context
 from engine.services.identity import Principal
@@ -59,6 +59,7 @@ class DocumentView:
     revision: int
     versions: dict[str, int | None]
     open_tasks: tuple[dict[str, str], ...] = ()
+    links: dict[str, Any] = field(default_factory=dict)  # linked records' display fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,18 @@ def view(doc: Document) -> DocumentView:
                         doc.submitter, doc.revision,
                         {"form": doc.form_version, "flow": doc.flow_version,
                          "rules": doc.rules_version}, tasks)
+
+
+def seen(uow: UnitOfWork, principal: Principal, doc: Document) -> DocumentView:
+    """The document as ``principal`` may read it (see :mod:`.doc_access`)."""
+    found: DocumentView = doc_access.present(uow, principal, [doc], [view(doc)])[0]
+    return found
+
+
+def _seen_outcome(uow: UnitOfWork, reader: doc_access.Reader, doc: Document,
+                  outcome: Outcome) -> Outcome:
+    shown = doc_access.present(uow, reader.principal, [doc], [view(doc)], reader)[0]
+    return replace(outcome, document=shown)
 
 
 def _retrying(store: Store, work: Callable[[UnitOfWork], T]) -> T:
@@ -131,6 +144,8 @@ def create_draft(store: Store, principal: Principal, form_key: str, data: Mappin
     def work(uow: UnitOfWork) -> DocumentView:
         now = ctx.now()
         bundle = defs.bundle(uow, principal.tenant_id, form_key)
+        rules = doc_access.require_create(uow, principal, form_key)
+        doc_access.submitter_edits(uow, principal, bundle, data, rules)
         values = _check(uow, bundle, data, now, partial=True, tenant_id=principal.tenant_id)
         doc = Document(tenant_id=principal.tenant_id, form_key=form_key,
                        form_version=bundle.form_version, status="draft",
@@ -141,7 +156,7 @@ def create_draft(store: Store, principal: Principal, form_key: str, data: Mappin
         _record(uow, doc, principal.username, "create", now)
         audit(uow, ctx, tenant_id=principal.tenant_id, object_type="document",
               object_id=doc.id, action="create", after=doc.data)
-        return view(doc)
+        return seen(uow, principal, doc)
 
     return transaction(store, work)
 
@@ -153,6 +168,7 @@ def update_draft(store: Store, principal: Principal, document_id: int,
         doc = _load(uow, principal, document_id, lock=True)
         _must_be_own_draft(doc, principal)
         bundle = defs.bundle(uow, principal.tenant_id, doc.form_key)
+        doc_access.submitter_edits(uow, principal, bundle, data)
         before = dict(doc.data)
         doc.data = to_json(bundle.form, _check(uow, bundle, data, now, partial=True,
                                              tenant_id=principal.tenant_id))
@@ -160,7 +176,7 @@ def update_draft(store: Store, principal: Principal, document_id: int,
             doc.revision + 1
         audit(uow, ctx, tenant_id=principal.tenant_id, object_type="document",
               object_id=doc.id, action="update", before=before, after=doc.data)
-        return view(doc)
+        return seen(uow, principal, doc)
 
     return transaction(store, work)
 
@@ -185,7 +201,8 @@ def submit(store: Store, principal: Principal, document_id: int, *,
     def work(uow: UnitOfWork) -> Outcome:
         doc = _load(uow, principal, document_id, lock=True)
         _must_be_own_draft(doc, principal)
-        return _submit(uow, principal, doc, chosen, ctx)
+        reader = doc_access.Reader.of(uow, principal, [doc])
+        return _seen_outcome(uow, reader, doc, _submit(uow, principal, doc, chosen, ctx))
 
     return _retrying(store, work)
 
@@ -203,7 +220,8 @@ def submit_new(store: Store, principal: Principal, form_key: str, data: Mapping[
                        submitter_id=principal.user_id, revision=0, created_at=now,
                        updated_at=now)
         DocRepo(uow.session).add(doc)
-        return _submit(uow, principal, doc, chosen, ctx)
+        reader = doc_access.Reader.of(uow, principal, [doc])
+        return _seen_outcome(uow, reader, doc, _submit(uow, principal, doc, chosen, ctx))
 
     return _retrying(store, work)
 
@@ -212,11 +230,15 @@ def _submit(uow: UnitOfWork, principal: Principal, doc: Document,
             chosen: Mapping[str, Sequence[str]] | None, ctx: CallContext) -> Outcome:
     now = ctx.now()
     bundle = defs.bundle(uow, principal.tenant_id, doc.form_key)
+    rules = doc_access.require_create(uow, principal, doc.form_key)
+    doc_access.submitter_edits(uow, principal, bundle, doc.data, rules)
     values = _check(uow, bundle, doc.data, now, partial=False, tenant_id=doc.tenant_id)
+    doc_checks.check_links(uow, doc.tenant_id, bundle.form, to_json(bundle.form, values), now)
     _number(uow, principal.tenant_id, doc, bundle, values, now)
     doc.form_version, doc.flow_version, doc.rules_version = (
         bundle.form_version, bundle.flow_version, bundle.rules_version)
     doc.data, doc.submitted_at = to_json(bundle.form, values), now
+    doc_checks.hold_unique(uow, doc, bundle.form, doc.data)
     if bundle.flow is None:
         return _finish_quick(uow, principal, doc, bundle, values, ctx)
     econtext = eval_context(uow, principal.tenant_id, now)
@@ -265,7 +287,9 @@ def act(store: Store, principal: Principal, document_id: int, request: ActionReq
 
     def work(uow: UnitOfWork) -> Outcome:
         doc = _load(uow, principal, document_id, lock=True)
-        return act_in(uow, principal.tenant_id, principal.username, doc, request, ctx)
+        reader = doc_access.Reader.of(uow, principal, [doc])  # read before the ledger
+        outcome = act_in(uow, principal.tenant_id, principal.username, doc, request, ctx)
+        return _seen_outcome(uow, reader, doc, outcome)
 
     return _retrying(store, work)
 
@@ -293,6 +317,9 @@ def act_in(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document, request: 
     if not step.ok:
         raise _refused(step)
     doc.data = to_json(bundle.form, values)
+    if action.fields:
+        doc_checks.check_links(uow, tenant_id, bundle.form, doc.data, now, only=action.fields)
+        doc_checks.hold_unique(uow, doc, bundle.form, doc.data)
     return _apply(uow, actor, doc, bundle, values, step, request.kind, request.comment, ctx,
                   before=instance)
 
@@ -327,6 +354,7 @@ def _act_without_flow(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document
     values = _check(uow, bundle, doc.data, ctx.now(), partial=False,
                     tenant_id=tenant_id)
     principal_like = _Actor(tenant_id, actor)
+    doc_checks.release_unique(uow, doc, bundle.form, "cancelled")
     moved = doc_effects.post_events(uow, principal_like, doc, bundle, values, ["cancelled"], ctx)
     doc.status, doc.revision, doc.updated_at = "cancelled", doc.revision + 1, ctx.now()
     _record(uow, doc, actor, "cancel", ctx.now(), request.comment)
@@ -364,6 +392,7 @@ def _apply(uow: UnitOfWork, actor: str, doc: Document, bundle: defs.Bundle,
     now = ctx.now()
     assert step.instance is not None
     events = [str(e) for e in step.events]
+    doc_checks.release_unique(uow, doc, bundle.form, STATUS[step.instance.status.value])
     moved = doc_effects.post_events(uow, _Actor(doc.tenant_id, actor), doc, bundle, values,
                                     events, ctx)
     instance = step.instance

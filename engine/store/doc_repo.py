@@ -2,24 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.store.doc_tables import (
+    Attachment,
     Definition,
     DocEvent,
     DocTask,
     Document,
+    DocumentUniqueValue,
+    FormAccess,
     OutboxMessage,
     SerialCounter,
     Timer,
 )
 from engine.store.ledger_tables import Location
+from engine.store.models import Department, Membership
+
+
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """Which documents a member may see, besides their own and those they hold (or
+    held) a task on: every document of ``all_forms``, and the documents of
+    ``department_forms`` submitted by ``department_users``. Others' drafts never."""
+
+    username: str
+    all_forms: frozenset[str] = frozenset()
+    department_forms: frozenset[str] = frozenset()
+    department_users: frozenset[int] = frozenset()
 
 _DEFS = cast(Table, Definition.__table__)
 _LATEST = select(_DEFS.c.kind, func.max(_DEFS.c.version)).where(
@@ -98,8 +128,13 @@ class DocRepo:
 
     def documents(self, tenant_id: int, *, submitter: str | None = None,
                   form_key: str | None = None, status: str | None = None, limit: int = 100,
-                  before_id: int | None = None) -> Sequence[Document]:
+                  before_id: int | None = None, visible: Visible | None = None
+                  ) -> Sequence[Document]:
+        """Newest first; ``visible`` (None: all of them) limits them to what a member
+        may see."""
         query = select(Document).where(Document.tenant_id == tenant_id)
+        if visible is not None:
+            query = query.where(self._visible(tenant_id, visible))
         if submitter is not None:
             query = query.where(Document.submitter == submitter)
         if form_key is not None:
@@ -110,6 +145,116 @@ class DocRepo:
             query = query.where(Document.id < before_id)
         return self.session.execute(query.order_by(Document.id.desc()).limit(limit)
                                     ).scalars().all()
+
+    def _visible(self, tenant_id: int, visible: Visible) -> ColumnElement[bool]:
+        held = select(DocTask.document_id).where(DocTask.tenant_id == tenant_id,
+                                                 DocTask.assignee == visible.username)
+        others: list[ColumnElement[bool]] = [Document.id.in_(held)]
+        if visible.all_forms:
+            others.append(Document.form_key.in_(sorted(visible.all_forms)))
+        if visible.department_forms and visible.department_users:
+            others.append(and_(Document.form_key.in_(sorted(visible.department_forms)),
+                               Document.submitter_id.in_(sorted(visible.department_users))))
+        return or_(Document.submitter == visible.username,
+                   and_(Document.status != "draft", or_(*others)))
+
+    def documents_by_ids(self, tenant_id: int, ids: Iterable[int]) -> dict[int, Document]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        return {d.id: d for d in self.session.execute(select(Document).where(
+            Document.tenant_id == tenant_id, Document.id.in_(wanted))).scalars()}
+
+    def involved(self, tenant_id: int, document_id: int, username: str) -> bool:
+        """Whether ``username`` holds or held a task (cc included) on the document."""
+        return self.session.execute(select(DocTask.id).where(
+            DocTask.tenant_id == tenant_id, DocTask.document_id == document_id,
+            DocTask.assignee == username).limit(1)).first() is not None
+
+    def task_nodes(self, tenant_id: int, username: str, document_ids: Iterable[int]
+                   ) -> dict[int, set[str]]:
+        """The nodes where ``username`` holds or held a task, per document."""
+        ids = sorted(set(document_ids))
+        out: dict[int, set[str]] = {}
+        if not ids:
+            return out
+        for doc_id, node in self.session.execute(select(DocTask.document_id, DocTask.node).where(
+                DocTask.tenant_id == tenant_id, DocTask.assignee == username,
+                DocTask.document_id.in_(ids))):
+            out.setdefault(doc_id, set()).add(node)
+        return out
+
+    # access settings ---------------------------------------------------------------------
+    def form_access(self, tenant_id: int, form_key: str) -> FormAccess | None:
+        return self.session.get(FormAccess, (tenant_id, form_key))
+
+    def form_accesses(self, tenant_id: int) -> dict[str, dict[str, Any]]:
+        return {row.form_key: dict(row.body) for row in self.session.execute(
+            select(FormAccess).where(FormAccess.tenant_id == tenant_id)).scalars()}
+
+    def department_users(self, tenant_id: int, user_id: int) -> frozenset[int]:
+        """The members of the user's department and every department below it."""
+        mine = self.session.execute(select(Membership.department_id).where(
+            Membership.tenant_id == tenant_id, Membership.user_id == user_id)).scalar()
+        if mine is None:
+            return frozenset()
+        children: dict[int, list[int]] = {}
+        for dept_id, parent in self.session.execute(select(Department.id, Department.parent_id)
+                                                    .where(Department.tenant_id == tenant_id)):
+            if parent is not None:
+                children.setdefault(parent, []).append(dept_id)
+        tree, todo = set(), [mine]
+        while todo:
+            dept = todo.pop()
+            if dept not in tree:
+                tree.add(dept)
+                todo.extend(children.get(dept, ()))
+        return frozenset(self.session.execute(select(Membership.user_id).where(
+            Membership.tenant_id == tenant_id, Membership.department_id.in_(sorted(tree))
+        )).scalars())
+
+    # unique values -------------------------------------------------------------------------
+    def unique_values(self, tenant_id: int, document_id: int) -> dict[str, str]:
+        return {f: v for f, v in self.session.execute(
+            select(DocumentUniqueValue.field, DocumentUniqueValue.value).where(
+                DocumentUniqueValue.tenant_id == tenant_id,
+                DocumentUniqueValue.document_id == document_id))}
+
+    def claim_unique(self, tenant_id: int, form_key: str, field: str, value: str,
+                     document_id: int) -> bool:
+        """Hold ``value`` of ``field`` for the document; False when another document
+        holds it. Concurrent claims of one value wait for each other on the primary
+        key: the second one fails once the first commits."""
+        try:
+            with self.session.begin_nested():
+                self.session.execute(insert(DocumentUniqueValue).values(
+                    tenant_id=tenant_id, form_key=form_key, field=field, value=value,
+                    document_id=document_id))
+        except IntegrityError:
+            return False
+        return True
+
+    def release_unique(self, tenant_id: int, document_id: int,
+                       fields: Iterable[str] | None = None) -> None:
+        query = delete(DocumentUniqueValue).where(
+            DocumentUniqueValue.tenant_id == tenant_id,
+            DocumentUniqueValue.document_id == document_id)
+        if fields is not None:
+            wanted = sorted(fields)
+            query = query.where(DocumentUniqueValue.field.in_(wanted) if wanted else false())
+        self.session.execute(query)
+
+    # attachments ---------------------------------------------------------------------------
+    def attachments(self, tenant_id: int, document_id: int) -> Sequence[Attachment]:
+        return self.session.execute(select(Attachment).where(
+            Attachment.tenant_id == tenant_id, Attachment.document_id == document_id
+        ).order_by(Attachment.id)).scalars().all()
+
+    def attachment(self, tenant_id: int, document_id: int, attachment_id: int
+                   ) -> Attachment | None:
+        return self.session.execute(select(Attachment).where(
+            Attachment.tenant_id == tenant_id, Attachment.document_id == document_id,
+            Attachment.id == attachment_id)).scalar_one_or_none()
 
     # tasks and timeline -----------------------------------------------------------------
     def tasks_of(self, tenant_id: int, document_id: int) -> dict[str, DocTask]:

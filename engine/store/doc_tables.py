@@ -175,3 +175,54 @@ class TemplateInstall(Base):
     installed_at: Mapped[datetime]
     upgraded_at: Mapped[datetime | None]
     demo_loaded: Mapped[bool]
+
+
+class FormAccess(Base):
+    """Who may create a form's documents and what each role may view (a small setting
+    per form, not versioned: changing it applies at once to every document)."""
+
+    __tablename__ = "form_access"
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    body: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(150))
+
+
+class DocumentUniqueValue(Base):
+    """A value of a ``unique`` field held by a live document: the primary key makes a
+    second holder fail, whichever transaction comes second. Rows come with the submit
+    and go when the document ends withdrawn, rejected or cancelled."""
+
+    __tablename__ = "document_unique_values"
+    __table_args__ = (Index("ix_document_unique_values_document", "tenant_id", "document_id"),
+                      _doc_fk())
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    field: Mapped[str] = mapped_column(String(63), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    document_id: Mapped[int] = mapped_column(Id)
+
+
+class Attachment(Base):
+    """The metadata of a file attached to a document field; the bytes live in the
+    attachment storage under ``storage_key``."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("tenant_id", "storage_key"),
+                      Index("ix_attachments_document", "tenant_id", "document_id"),
+                      _doc_fk())
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    document_id: Mapped[int] = mapped_column(Id)
+    field: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(127))
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    created_by: Mapped[str] = mapped_column(String(150))
+    created_at: Mapped[datetime]

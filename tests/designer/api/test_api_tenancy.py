@@ -7,11 +7,13 @@ when an operation of the OpenAPI document has no case here.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from desk import FORM, desk, submitted, transfer
+from desk import FORM, desk, publish, submitted, transfer
+from test_api_attachments import CLAIM
 
 Case = Callable[[Any], None]
 CASES: dict[tuple[str, str], Case] = {}
@@ -471,6 +473,65 @@ def _preview(api: Any) -> None:
 @case("get", "documents/{document_id}/timeline")
 def _timeline(api: Any) -> None:
     not_found(api.get(f"documents/{rival_document(api)}/timeline"))
+
+
+@case("get", "forms/{key}/access")
+def _form_access(api: Any) -> None:
+    rival_form(api)
+    assert api.call("PUT", "forms/rsale/access", json={"view": {"*": "all"}}, shop=api.other,
+                    as_="admin").status_code == 200
+    not_found(api.get("forms/rsale/access"))
+
+
+@case("put", "forms/{key}/access")
+def _set_form_access(api: Any) -> None:
+    rival_form(api)
+    not_found(api.call("PUT", "forms/rsale/access", json={"view": {"*": "all"}}))
+    theirs = api.get("forms/rsale/access", shop=api.other, as_="admin").get_json()
+    assert theirs["view"] == {}  # unchanged
+    desk(api)
+    owned_field_refused(api, "forms/transfer/access", {"view": {}}, method="PUT")
+
+
+def rival_attachment(api: Any) -> tuple[int, int]:
+    """A draft in the rival shop with one file on an attachment field: (document, file)."""
+    publish(api, "form", CLAIM, shop=api.other, key="expense")
+    draft = api.post("documents", {"form": "expense", "data": {}}, shop=api.other,
+                     as_="admin").get_json()["id"]
+    made = api.call("POST", f"documents/{draft}/attachments?field=receipts", shop=api.other,
+                    data={"file": (io.BytesIO(b"theirs"), "r.txt")})
+    assert made.status_code == 201, made.get_json()
+    return draft, made.get_json()["id"]
+
+
+@case("get", "documents/{document_id}/attachments")
+def _attachments(api: Any) -> None:
+    theirs, _ = rival_attachment(api)
+    not_found(api.get(f"documents/{theirs}/attachments"))
+
+
+@case("post", "documents/{document_id}/attachments")
+def _upload(api: Any) -> None:
+    theirs, _ = rival_attachment(api)
+    not_found(api.call("POST", f"documents/{theirs}/attachments?field=receipts",
+                       data={"file": (io.BytesIO(b"mine"), "m.txt")}))
+    listed = api.get(f"documents/{theirs}/attachments", shop=api.other, as_="admin")
+    assert len(listed.get_json()["items"]) == 1
+    # Everything but the file is the server's: the upload has no body fields to assign.
+
+
+@case("get", "documents/{document_id}/attachments/{attachment_id}")
+def _download(api: Any) -> None:
+    theirs, file = rival_attachment(api)
+    not_found(api.get(f"documents/{theirs}/attachments/{file}"))
+
+
+@case("delete", "documents/{document_id}/attachments/{attachment_id}")
+def _delete_attachment(api: Any) -> None:
+    theirs, file = rival_attachment(api)
+    not_found(api.call("DELETE", f"documents/{theirs}/attachments/{file}"))
+    assert api.get(f"documents/{theirs}/attachments/{file}", shop=api.other,
+                   as_="admin").status_code == 200
 
 
 @case("get", "tasks/counts")

@@ -56,6 +56,10 @@ def _grammar() -> str:
 
 
 _per_thread = threading.local()
+# Building a parser reads the grammar with ast.literal_eval, which CPython 3.11 cannot
+# run in two threads at once ("AST constructor recursion depth mismatch"): build one
+# parser at a time. Building is rare (once per thread); parsing needs no lock.
+_building = threading.Lock()
 
 
 def lark_parser() -> Lark:
@@ -64,10 +68,12 @@ def lark_parser() -> Lark:
     compiling rules for two requests at once would corrupt both parses)."""
     parser: Lark | None = getattr(_per_thread, "parser", None)
     if parser is None:
-        parser = _per_thread.parser = Lark(
-            _grammar(), parser="lalr", lexer="contextual", postlex=RulesIndenter(),
-            propagate_positions=True, maybe_placeholders=True, start=["start", "expression"],
-        )  # fmt: skip
+        with _building:
+            parser = _per_thread.parser = Lark(
+                _grammar(), parser="lalr", lexer="contextual", postlex=RulesIndenter(),
+                propagate_positions=True, maybe_placeholders=True,
+                start=["start", "expression"],
+            )
     return parser
 
 

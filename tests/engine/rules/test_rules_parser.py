@@ -246,7 +246,7 @@ def test_parsing_from_many_threads_at_once() -> None:
     gate = threading.Barrier(8)
 
     def work() -> None:
-        gate.wait()
+        gate.wait()  # every thread builds its parser at the same moment, then parses
         for _ in range(60):
             try:
                 parse_program(text)

@@ -221,15 +221,19 @@ def submit_new(store: Store, principal: Principal, form_key: str, data: Mapping[
                        updated_at=now)
         DocRepo(uow.session).add(doc)
         reader = doc_access.Reader.of(uow, principal, [doc])
-        return _seen_outcome(uow, reader, doc, _submit(uow, principal, doc, chosen, ctx))
+        return _seen_outcome(uow, reader, doc,
+                             _submit(uow, principal, doc, chosen, ctx, bundle))
 
     return _retrying(store, work)
 
 
 def _submit(uow: UnitOfWork, principal: Principal, doc: Document,
-            chosen: Mapping[str, Sequence[str]] | None, ctx: CallContext) -> Outcome:
+            chosen: Mapping[str, Sequence[str]] | None, ctx: CallContext,
+            bundle: defs.Bundle | None = None) -> Outcome:
+    """Submit ``doc`` on ``bundle`` (the newest published versions, read here when the
+    caller has not read them already)."""
     now = ctx.now()
-    bundle = defs.bundle(uow, principal.tenant_id, doc.form_key)
+    bundle = bundle or defs.bundle(uow, principal.tenant_id, doc.form_key)
     rules = doc_access.require_create(uow, principal, doc.form_key)
     doc_access.submitter_edits(uow, principal, bundle, doc.data, rules)
     values = _check(uow, bundle, doc.data, now, partial=False, tenant_id=doc.tenant_id)

@@ -7,7 +7,12 @@ approves, and transfers of 5000 or more also need both finance countersigns.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "engine" / "services"))
+from docworld import TRANSFER_FLOW, TRANSFER_RULES
 
 from engine.services import identity
 
@@ -40,32 +45,9 @@ FORM = {
     ],
 }
 
-FLOW = {
-    "schema_version": 1, "key": "transfer", "version": 1,
-    "labels": {"zh": "调拨审批", "en": "Transfer approval"},
-    "settings": {"withdraw": "before_any_action"},
-    "nodes": [
-        {"id": "store_manager", "type": "approval",
-         "labels": {"zh": "店长", "en": "Store manager"},
-         "approvers": [{"kind": "dept_head", "levels": 1}], "mode": "sequential"},
-        {"id": "amount_check", "type": "condition", "branches": [
-            {"condition": "total >= 5000", "nodes": [
-                {"id": "finance", "type": "approval",
-                 "labels": {"zh": "财务会签", "en": "Finance"},
-                 "approvers": [{"kind": "role", "role": "finance"}], "mode": "all"}]},
-            {"otherwise": True, "nodes": []},
-        ]},
-    ],
-}
-
-RULES = """\
-on transfer submitted:
-    for line in lines: reserve line.qty of line.item at from_store
-on transfer approved:
-    for line in lines: move line.qty of line.item from from_store to to_store
-on transfer rejected, withdrawn:
-    release reservations
-"""
+# The flow and the rules are the service tests' own (tests/engine/services/docworld.py):
+# one transfer process, exercised through the services there and over HTTP here.
+FLOW, RULES = TRANSFER_FLOW, TRANSFER_RULES
 
 BROKEN_RULES = """\
 on transfer approved:

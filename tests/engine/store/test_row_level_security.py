@@ -13,6 +13,9 @@ from engine.store import Store, tenancy
 from engine.store.migrate import grant_app_role
 from engine.store.models import Base
 
+# Row-level security is PostgreSQL's: these run on it alone (no SQLite variant to skip).
+ONLY_POSTGRES = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 PROBE_ROLE = "flowledger_rls_probe"  # a non-superuser: superusers bypass row security
 
 
@@ -39,9 +42,8 @@ def test_every_tenant_table_is_under_the_forced_policy(pg_schema_url: str) -> No
     assert {"tenants", "users"}.isdisjoint(secured)
 
 
+@ONLY_POSTGRES
 def test_a_scoped_transaction_sees_only_its_tenant(store: Store, database_url: str) -> None:
-    if store.backend != "postgresql":
-        pytest.skip("row-level security is PostgreSQL's")
     a, b = (identity.create_tenant(store, slug).id for slug in ("tenant-a", "tenant-b"))
     for tid in (a, b):
         stock.create_item(store, tid, "A1", "Apple", "piece")
@@ -71,9 +73,8 @@ def test_a_scoped_transaction_sees_only_its_tenant(store: Store, database_url: s
             conn.execute("DELETE FROM movements")  # the journal stays append-only
 
 
+@ONLY_POSTGRES
 def test_the_store_sets_the_scope_for_every_transaction(store: Store) -> None:
-    if store.backend != "postgresql":
-        pytest.skip("row-level security is PostgreSQL's")
     with tenancy.scope(42), store.session(write=False) as s:
         from sqlalchemy import text
 

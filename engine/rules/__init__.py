@@ -48,6 +48,7 @@ from .runtime import (
     StepLimitExceeded,
 )
 from .types import DictScope, FieldType, Scope, VType
+from .verbs import Verb, VerbRegistry, default_verbs
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -75,10 +76,13 @@ __all__ = [
     "StepLimitExceeded",
     "StockEffect",
     "VType",
+    "Verb",
+    "VerbRegistry",
     "check_rules",
     "compile_expression",
     "compile_rules",
     "default_functions",
+    "default_verbs",
     "render_problem",
     "split_message",
 ]

@@ -32,11 +32,17 @@ from .limits import Limits
 from .parser import parse_expression, parse_program
 from .runtime import Env, EvalContext, Fault, RuleRuntimeError, StepLimitExceeded, truth
 from .types import Scope, VType
+from .verbs import VerbRegistry, default_verbs
 
 
 @functools.cache
 def _builtins() -> FunctionRegistry:
     return default_functions().freeze()
+
+
+@functools.cache
+def _builtin_verbs() -> VerbRegistry:
+    return default_verbs().freeze()
 
 
 def split_message(text: str) -> Message:
@@ -145,24 +151,28 @@ class CompiledRules:
 
 
 def check_rules(text: str, scope: Scope, *, form: str, name: str = "rules",
-                functions: FunctionRegistry | None = None,
+                functions: FunctionRegistry | None = None, verbs: VerbRegistry | None = None,
                 limits: Limits | None = None) -> list[Problem]:  # fmt: skip
     """Every problem of ``text`` for ``form`` (errors and warnings); never raises."""
     try:
         program = parse_program(text, rule=name, limits=limits)
     except ValidationError as error:
         return list(error.problems)
-    checked = check_program(program, scope, form=form, functions=functions or _builtins(), rule=name)
+    checked = check_program(program, scope, form=form, functions=functions or _builtins(),
+                            verbs=verbs or _builtin_verbs(), rule=name)  # fmt: skip
     return checked.problems
 
 
 def compile_rules(text: str, scope: Scope, *, form: str, name: str = "rules",
-                  functions: FunctionRegistry | None = None,
+                  functions: FunctionRegistry | None = None, verbs: VerbRegistry | None = None,
                   limits: Limits | None = None) -> CompiledRules:  # fmt: skip
-    """Parse, check and compile ``text`` for ``form``; raise ValidationError on errors."""
+    """Parse, check and compile ``text`` for ``form``; raise ValidationError on errors.
+
+    ``functions`` and ``verbs`` default to the built-in (frozen) registries."""
     registry = functions or _builtins()
     program = parse_program(text, rule=name, limits=limits)
-    checked = check_program(program, scope, form=form, functions=registry, rule=name)
+    checked = check_program(program, scope, form=form, functions=registry,
+                            verbs=verbs or _builtin_verbs(), rule=name)  # fmt: skip
     if checked.errors:
         raise ValidationError(checked.errors)
     return _build(program, checked, registry, name, form)
@@ -171,7 +181,7 @@ def compile_rules(text: str, scope: Scope, *, form: str, name: str = "rules",
 def _build(program: n.Program, checked: Checked, registry: FunctionRegistry,
            name: str, form: str) -> CompiledRules:  # fmt: skip
     exprs = ExprCompiler(checked.types, checked.plans, registry)
-    stmts = StmtCompiler(exprs)
+    stmts = StmtCompiler(exprs, checked.verbs)
     rules = tuple(
         CompiledRule(b.rule.index, b.rule.pos, frozenset(b.keys), stmts.block(b.rule.body))
         for b in checked.rules

@@ -8,7 +8,6 @@ raises on user data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from engine.errors import Problem
@@ -18,15 +17,7 @@ from . import nodes as n
 from .check_expr import Binding, ExprChecker, PathPlan
 from .functions import FunctionRegistry
 from .types import Scope, VType
-
-# Which prepositions read well with each verb (the first one is suggested).
-PREPOSITIONS: Mapping[str, tuple[str, ...]] = {
-    "receive": ("into", "at", "to"), "issue": ("from", "at"), "reserve": ("at", "from"),
-    "release": ("from", "at"), "scrap": ("from", "at"), "count": ("at",), "move": ("from",),
-}  # fmt: skip
-POLICY_VERBS = frozenset({"issue", "move", "scrap", "reserve"})
-COST_VERBS = frozenset({"receive", "count"})
-EXPIRY_VERBS = frozenset({"receive", "count"})
+from .verbs import Verb, VerbRegistry
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +34,7 @@ class Checked:
     types: dict[int, VType]
     plans: dict[int, PathPlan]
     rules: list[BoundRule] = field(default_factory=list)
+    verbs: dict[int, Verb] = field(default_factory=dict)  # id(stock statement) → its verb
 
     @property
     def errors(self) -> list[Problem]:
@@ -50,9 +42,11 @@ class Checked:
 
 
 class RuleChecker:
-    def __init__(self, scope: Scope, functions: FunctionRegistry, form: str,
-                 rule: str | None) -> None:  # fmt: skip
+    def __init__(self, scope: Scope, functions: FunctionRegistry, verbs: VerbRegistry,
+                 form: str, rule: str | None) -> None:  # fmt: skip
         self.form = form
+        self.verbs = verbs
+        self.resolved: dict[int, Verb] = {}
         self.x = ExprChecker(scope, functions, rule=rule, form=form)
         self.seen: dict[tuple[str, str | None], int] = {}
         self.bound: list[BoundRule] = []
@@ -66,7 +60,7 @@ class RuleChecker:
             self.rule(rule)
         for check in program.validations:
             self.x.condition(check.test)
-        return Checked(self.x.problems, self.x.types, self.x.plans, self.bound)
+        return Checked(self.x.problems, self.x.types, self.x.plans, self.bound, self.resolved)
 
     def rule(self, rule: n.Rule) -> None:
         if rule.form != self.form:
@@ -161,14 +155,24 @@ class RuleChecker:
             if depth.kind not in {"number", "any"}:
                 self.report("rules.bad_clause", stmt.explosion.depth.pos, clause="bom depth",
                             problem="must be a number", problem_zh="必须是数字")  # fmt: skip
-        allowed = PREPOSITIONS[stmt.verb]
-        if stmt.prep not in allowed:
-            self.report("rules.bad_preposition", stmt.prep_pos, verb=stmt.word, prep=stmt.prep,
-                        allowed=allowed[0])  # fmt: skip
         for location in (stmt.location, stmt.to_location):
             if location is not None:
                 self.location(location)
-        self.clauses(stmt)
+        verb = self.verbs.get(stmt.word)
+        if verb is None:
+            self.report("rules.unknown_verb", stmt.pos, name=stmt.word,
+                        verbs=", ".join(self.verbs.words()),
+                        **problems.suggestion(stmt.word, self.verbs.words()))  # fmt: skip
+            return
+        self.resolved[id(stmt)] = verb
+        if stmt.prep not in verb.prepositions:
+            self.report("rules.bad_preposition", stmt.prep_pos, verb=stmt.word, prep=stmt.prep,
+                        allowed=verb.prepositions[0])  # fmt: skip
+        if verb.can.destination and stmt.to_location is None:
+            self.report("rules.missing_destination", stmt.location.pos, verb=stmt.word)
+        elif stmt.to_location is not None and not verb.can.destination:
+            self.report("rules.unexpected_destination", stmt.to_location.pos, verb=stmt.word)
+        self.clauses(stmt, verb)
 
     def lock(self, stmt: n.Lock) -> None:
         t = self.value(stmt.location)
@@ -184,20 +188,20 @@ class RuleChecker:
         if not (t.kind == "any" or (t.kind == "ref" and t.ref == "location")):
             self.report("rules.not_a_location", expr.pos, found=t.describe())
 
-    def clauses(self, stmt: n.Stock) -> None:
-        c = stmt.clauses
+    def clauses(self, stmt: n.Stock, verb: Verb) -> None:
+        c, can = stmt.clauses, verb.can
         for name, pos in c.repeated:
             self.report("rules.duplicate_clause", pos, clause=name)
         checks = (
-            ("batch", c.batch, {"ref", "text"}, None, "a batch or a text"),
-            ("expires", c.expiry, {"date"}, EXPIRY_VERBS, "a date"),
-            ("cost", c.cost, {"number"}, COST_VERBS, "a number"),
+            ("batch", c.batch, {"ref", "text"}, True, "a batch or a text"),
+            ("expires", c.expiry, {"date"}, can.expiry, "a date"),
+            ("cost", c.cost, {"number"}, can.cost, "a number"),
         )
-        for name, expr, kinds, verbs, wanted in checks:
+        for name, expr, kinds, allowed, wanted in checks:
             if expr is None:
                 continue
             t = self.value(expr)
-            if verbs is not None and stmt.verb not in verbs:
+            if not allowed:
                 self.report("rules.bad_clause", expr.pos, clause=name,
                             problem=f"cannot be used with {stmt.word}",
                             problem_zh=f"不能用于 {stmt.word}")  # fmt: skip
@@ -205,7 +209,7 @@ class RuleChecker:
                 self.report("rules.bad_clause", expr.pos, clause=name,
                             problem=f"must be {wanted}, not {t.describe()}",
                             problem_zh=f"必须是{wanted}，而不是 {t.describe()}")  # fmt: skip
-        if c.policy and stmt.verb not in POLICY_VERBS:
+        if c.policy and not can.pick_policy:
             self.report("rules.bad_clause", stmt.pos, clause=c.policy,
                         problem=f"cannot be used with {stmt.word}",
                         problem_zh=f"不能用于 {stmt.word}")  # fmt: skip
@@ -221,7 +225,7 @@ def _always_false(expr: n.Expr) -> bool:
     return False
 
 
-def check_program(program: n.Program, scope: Scope, *, form: str,
-                  functions: FunctionRegistry, rule: str | None = None) -> Checked:  # fmt: skip
+def check_program(program: n.Program, scope: Scope, *, form: str, functions: FunctionRegistry,
+                  verbs: VerbRegistry, rule: str | None = None) -> Checked:  # fmt: skip
     """Check ``program`` for ``form`` against ``scope``; see :class:`Checked`."""
-    return RuleChecker(scope, functions, form, rule).program(program)
+    return RuleChecker(scope, functions, verbs, form, rule).program(program)

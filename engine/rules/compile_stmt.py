@@ -18,6 +18,7 @@ from .effect_makers import make_count, origins, stock_maker
 from .effects import CountEffect, Explode, LockEffect, Origin, ReleaseEffect, StockEffect
 from .runtime import Env, Fault, kind_of, number, rows_of, truth
 from .runtime import reference as _ref
+from .verbs import Verb
 
 Exec = Callable[[Env], None]
 
@@ -53,8 +54,12 @@ def _depth(value: object) -> int | None:
 
 
 class StmtCompiler:
-    def __init__(self, exprs: ExprCompiler) -> None:
+    """Compiles checked statements; ``verbs`` are the checker's resolutions
+    (``id(stock statement)`` → its :class:`~.verbs.Verb`)."""
+
+    def __init__(self, exprs: ExprCompiler, verbs: Mapping[int, Verb]) -> None:
         self.exprs = exprs
+        self.verbs = verbs
 
     def block(self, body: tuple[n.Stmt, ...]) -> Exec:
         execs = [self.statement(s) for s in body]
@@ -170,9 +175,10 @@ class StmtCompiler:
         assert qty is not None and item is not None and location is not None
         cost = 1 + sum(n.size(e) for e in parts if e is not None)
         optional = [(i, f) for i, f in enumerate(extra) if f is not None]
-        if not optional and stmt.verb != "count" and stmt.explosion is None:
-            return _plain_stock(stmt, cost, qty, item, location, to)
-        finish, pos = _finisher(stmt), stmt.pos
+        operation = self.verbs[id(stmt)].operation
+        if not optional and operation != "count" and stmt.explosion is None:
+            return _plain_stock(stmt, operation, cost, qty, item, location, to)
+        finish, pos = _finisher(stmt, operation), stmt.pos
         origin_of = origins(pos.line, pos.column)
         none4: list[Any] = [None, None, None, None]
 
@@ -206,10 +212,11 @@ def _label(expr: n.Expr) -> str:
 _QTY = "The quantity"
 
 
-def _plain_stock(stmt: n.Stock, cost: int, qty: Fn, item: Fn, location: Fn, to: Fn | None) -> Exec:
+def _plain_stock(stmt: n.Stock, operation: str, cost: int, qty: Fn, item: Fn, location: Fn,
+                 to: Fn | None) -> Exec:  # fmt: skip
     """The common statement, without clauses or explosion: the general path, inlined."""
     pos = stmt.pos
-    make, origin_of = stock_maker(stmt.verb, stmt.clauses.policy), origins(pos.line, pos.column)
+    make, origin_of = stock_maker(operation, stmt.clauses.policy), origins(pos.line, pos.column)
 
     def stock(env: Env) -> None:
         env.steps += cost
@@ -235,13 +242,13 @@ def _plain_stock(stmt: n.Stock, cost: int, qty: Fn, item: Fn, location: Fn, to: 
     return stock
 
 
-def _finisher(stmt: n.Stock) -> Callable[..., Any]:
+def _finisher(stmt: n.Stock, verb: str) -> Callable[..., Any]:
     """``finish(origin, qty, item, location, to, batch, expiry, cost, depth)`` → the effect.
 
     Checks the evaluated values (in this order: quantity, item, location, batch,
     cost, destination, depth, expiry) and builds the effect with :mod:`.effect_makers`.
     """
-    verb, explode_kind = stmt.verb, stmt.explosion.kind if stmt.explosion else None
+    explode_kind = stmt.explosion.kind if stmt.explosion else None
 
     def count(origin: Origin, qty: Any, item: Any, location: Any, to: Any, batch: Any,
               expiry: Any, cost: Any, depth: Any) -> CountEffect:  # fmt: skip

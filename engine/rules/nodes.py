@@ -149,14 +149,14 @@ class Clauses:
 
 @dataclass(frozen=True, slots=True)
 class Stock:
-    """A stock verb. ``verb`` is canonical (``issue``); ``word`` is as written (``decrement``).
+    """A stock statement. ``word`` is the verb as written (``decrement``); the checker
+    looks it up in the verb registry for the ledger operation (``issue``).
 
-    For ``move`` the location is the source and ``to_location`` the destination.
+    ``to_location`` is the destination (``… from a to b``), which ``move`` requires.
     For ``count`` the quantity is the counted quantity.
     """
 
     pos: Pos
-    verb: str
     word: str
     qty: Expr
     item: Expr

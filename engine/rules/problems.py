@@ -38,7 +38,7 @@ CATALOG: dict[str, Entry] = {
     "rules.unexpected_character": Entry(_E, "Unexpected character {found}.", "无法识别的字符 {found}。", "Remove it, or quote text with \"…\".", "请删除它，或用 \"…\" 引起文本。"),
     "rules.missing_colon": Entry(_E, "A ':' is missing before the block.", "代码块前缺少冒号 ':'。", "End the `on …`, `for …` or `when …` line with ':'.", "在 `on …`、`for …` 或 `when …` 行末加上 ':'。"),
     "rules.unclosed_string": Entry(_E, "This text is not closed.", "文本缺少结束引号。", "Close it with the same quote on the same line.", "请在同一行用相同的引号结束。"),
-    "rules.unknown_verb": Entry(_E, "Unknown statement {found}.", "未知的语句 {found}。", "Use receive, issue, move, reserve, release, count, scrap, increment, decrement, lock, unlock, for, when or let.", "可用：receive、issue、move、reserve、release、count、scrap、increment、decrement、lock、unlock、for、when、let。"),
+    "rules.unknown_statement": Entry(_E, "This is not a statement: {found} is unexpected here.", "这不是一条语句：此处不应出现 {found}。", "Inside a rule (`on <form> <event>:`), a statement starts with a verb (receive, issue, move, reserve, release, scrap, …) or with count, lock, unlock, for, when or let.", "在规则（`on <表单> <事件>:`）之内，语句以动词（receive、issue、move、reserve、release、scrap 等）或 count、lock、unlock、for、when、let 开头。"),
     "rules.missing_of": Entry(_E, "'of' is missing between the quantity and the item.", "数量与物品之间缺少 'of'。", "Write `issue <qty> of <item> from <location>`.", "写成 `issue <数量> of <物品> from <库位>`。"),
     "rules.missing_location": Entry(_E, "The stock statement has no location.", "库存语句缺少库位。", "Add `at <location>`, `from <location>` or `into <location>`.", "加上 `at <库位>`、`from <库位>` 或 `into <库位>`。"),
     "rules.bad_indentation": Entry(_E, "The indentation does not match any open block.", "缩进与任何代码块都不对齐。", "Indent the statements of one block by the same amount.", "同一代码块内的语句应使用相同的缩进。"),
@@ -63,6 +63,9 @@ CATALOG: dict[str, Entry] = {
     "rules.bad_lock": Entry(_E, "`{verb}` needs a location, not {found}.", "`{verb}` 需要库位，而不是 {found}。", "Write `{verb} <location>` with a location field or a location name known to the tenant, e.g. `{verb} location`.", "写成 `{verb} <库位>`，使用库位字段或租户已有的库位名称，例如 `{verb} location`。"),
     "rules.bad_clause": Entry(_E, "'{clause}' {problem}.", "'{clause}' {problem_zh}。"),
     "rules.duplicate_clause": Entry(_E, "'{clause}' is given twice.", "'{clause}' 重复出现。"),
+    "rules.unknown_verb": Entry(_E, "Unknown verb '{name}'.", "未知的动词 '{name}'。", "{suggest_en} The verbs are: {verbs}.", "{suggest_zh} 可用的动词：{verbs}。"),
+    "rules.missing_destination": Entry(_E, "`{verb}` needs a destination.", "`{verb}` 需要目的库位。", "Write `{verb} … from <location> to <location>`.", "写成 `{verb} … from <库位> to <库位>`。"),
+    "rules.unexpected_destination": Entry(_E, "`{verb}` works on one location; it takes no `to <location>`.", "`{verb}` 只作用于一个库位，不能带 `to <库位>`。", "To take stock from one location to another, write `move … from <location> to <location>`.", "要把库存从一个库位转到另一个库位，请写 `move … from <库位> to <库位>`。"),
     "rules.bad_preposition": Entry(_E, "`{verb} … {prep}` does not read right.", "`{verb} … {prep}` 用法不对。", "Write `{verb} … {allowed} <location>`.", "写成 `{verb} … {allowed} <库位>`。"),
     "rules.name_in_use": Entry(_E, "The name '{name}' is already used by a {used}.", "名称 '{name}' 已被{used}使用。", "Pick another name.", "请换一个名称。"),
     # --- rules and events ---

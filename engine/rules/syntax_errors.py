@@ -29,12 +29,16 @@ EXAMPLES: Mapping[str, tuple[str, ...]] = {
         _R + "    when f(x)\n        release reservations\n",
         _R + "    when x > 1 release reservations\n",
     ),
-    "rules.unknown_verb": (
-        _R + "    subtract 1 of x from y\n",
-        _R + "    for line in lines: subtract 1 of x from y\n",
-        _R + "    when x: subtract 1 of x from y\n",
-        "on t approved: subtract 1 of x from y\n",
+    "rules.unknown_statement": (
         "subtract 1 of x from y\n",
+        "issue 1 of x from y\n",
+        "for line in lines: issue 1 of x from y\n",
+        _R + "    release reservations\nissue 1 of x from y\n",
+        _R + "    for line in lines:\n        release reservations\nissue 1 of x from y\n",
+        _R + "    1 + 2\n",
+        _R + "    'x'\n",
+        _R + "    x = 1\n",
+        _R + "    x.y = 1\n",
     ),
     "rules.missing_of": (
         _R + "    issue 1 x from y\n",

@@ -20,13 +20,6 @@ from . import nodes as n
 
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
 
-VERBS = {
-    "receive": "receive", "increment": "receive", "issue": "issue", "decrement": "issue",
-    "reserve": "reserve", "release": "release", "scrap": "scrap", "move": "move",
-    "count": "count",
-}  # fmt: skip
-
-
 class BadLiteral(Exception):
     def __init__(self, pos: n.Pos, text: str, kind: str) -> None:
         super().__init__(text)
@@ -37,6 +30,11 @@ class BadLiteral(Exception):
 class _Source:
     item: n.Expr
     explosion: n.Explosion | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Destination:
+    location: n.Expr
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,6 +77,12 @@ def _clauses(items: list[_Clause]) -> n.Clauses:
             continue
         values[key] = clause.policy or clause.value
     return n.Clauses(repeated=tuple(repeated), **values)
+
+
+def _split_destination(rest: list[Any]) -> tuple[n.Expr | None, list[Any]]:
+    if rest and isinstance(rest[0], _Destination):
+        return rest[0].location, rest[1:]
+    return None, rest
 
 
 @v_args(meta=True)
@@ -138,32 +142,26 @@ class ToAst(Transformer[Token, Any]):
     def prep(self, meta: Meta, items: list[Token]) -> Token:
         return items[0]
 
-    def _stock(self, verb: Token, qty: n.Expr, source: Any, prep: Token,
-               loc: n.Expr, to: n.Expr | None, clauses: list[_Clause]) -> n.Stock:  # fmt: skip
+    def _stock(self, verb: Token, qty: n.Expr, source: Any, prep: Token, loc: n.Expr,
+               to: n.Expr | None, clauses: list[_Clause]) -> n.Stock:  # fmt: skip
         src = source if isinstance(source, _Source) else _Source(source, None)
-        word = str(verb)
         return n.Stock(
-            tpos(verb), VERBS[word], word, qty, src.item, src.explosion, str(prep),
-            tpos(prep), loc, to, _clauses(clauses),
+            tpos(verb), str(verb), qty, src.item, src.explosion, str(prep), tpos(prep), loc, to,
+            _clauses(clauses),
         )  # fmt: skip
 
+    def destination(self, meta: Meta, items: list[Any]) -> _Destination:
+        return _Destination(items[1])
+
     def qty_first(self, meta: Meta, items: list[Any]) -> n.Stock:
-        verb, qty, source, prep, loc, *clauses = items
-        return self._stock(verb, qty, source, prep, loc, None, clauses)
+        verb, qty, source, prep, loc, *rest = items
+        to, clauses = _split_destination(rest)
+        return self._stock(verb, qty, source, prep, loc, to, clauses)
 
     def item_first(self, meta: Meta, items: list[Any]) -> n.Stock:
-        verb, source, prep, loc, qty, *clauses = items
-        return self._stock(verb, qty, source, prep, loc, None, clauses)
-
-    def move_qty_first(self, meta: Meta, items: list[Any]) -> n.Stock:
-        verb, qty, source, loc, to, *clauses = items
-        return self._stock(verb, qty, source, Token("FROM", "from", line=verb.line,
-                           column=verb.column), loc, to, clauses)  # fmt: skip
-
-    def move_item_first(self, meta: Meta, items: list[Any]) -> n.Stock:
-        verb, source, loc, to, qty, *clauses = items
-        return self._stock(verb, qty, source, Token("FROM", "from", line=verb.line,
-                           column=verb.column), loc, to, clauses)  # fmt: skip
+        verb, source, prep, loc, *rest = items
+        to, (qty, *clauses) = _split_destination(rest)
+        return self._stock(verb, qty, source, prep, loc, to, clauses)
 
     def count_stmt(self, meta: Meta, items: list[Any]) -> n.Stock:
         verb, item, prep, loc, counted, *clauses = items

@@ -58,6 +58,7 @@ CATALOG: dict[str, Entry] = {
     "forms.bad_date": Entry("{label}: '{found}' is not a date.", "{label}：'{found}' 不是有效日期。", "Write it as 2026-01-31.", "请写成 2026-01-31。"),
     "forms.bad_datetime": Entry("{label}: '{found}' is not a date and time.", "{label}：'{found}' 不是有效的日期时间。", "Write it as 2026-01-31T08:30 or 2026-01-31T08:30:00 (local time, no zone).", "请写成 2026-01-31T08:30 或 2026-01-31T08:30:00（本地时间，不带时区）。"),
     "forms.not_an_option": Entry("{label}: '{found}' is not one of the options.", "{label}：'{found}' 不在选项中。", "Choose one of: {choices}.", "可选：{choices}。"),
+    "forms.repeated_in_rows": Entry("{label} repeats row {first}: each row needs its own value.", "{label}与第 {first} 行重复：每行的值不能相同。", "Change the value, or merge the two rows into one.", "请修改该值，或把两行合并为一行。"),
     "forms.repeated_choice": Entry("{label} lists the same choice twice.", "{label} 中有重复的选项。"),
     "forms.bad_attachment": Entry("{label} must be a list of files with name, size, content_type and storage_key.", "{label} 必须是文件列表，每个文件包含 name、size、content_type 和 storage_key。"),
     "forms.formula_failed": Entry("{label} cannot be computed: {detail}", "{label} 无法计算：{detail_zh}"),

@@ -147,7 +147,26 @@ def _rows(spec: FormSpec, f: Field, raw: Any, at: Where, partial: bool,
             rows.append(_record(spec, f.fields, {}, place, True, problems))
             continue
         rows.append(_record(spec, f.fields, row, place, partial, problems))
+    _unique_columns(spec, f, rows, at, problems)
     return rows
+
+
+def _unique_columns(spec: FormSpec, f: Field, rows: list[dict[str, Any]], at: Where,
+                    problems: list[Problem]) -> None:  # fmt: skip
+    """A ``unique`` column of a subform: no two rows of the document share a value."""
+    for column in (c for c in f.fields if c.unique):
+        first: dict[Any, int] = {}
+        for index, row in enumerate(rows):
+            value = row.get(column.key)
+            if value is None or value == []:
+                continue
+            key = tuple(sorted(map(str, value))) if isinstance(value, list) else value
+            if key in first:
+                place = at.row(index).child(column)
+                problems.append(make("forms.repeated_in_rows", place.path, form=spec.key,
+                                     label=place.label, first=first[key] + 1))  # fmt: skip
+            else:
+                first[key] = index
 
 
 def with_defaults(spec: FormSpec, document: Mapping[str, Any]) -> dict[str, Any]:

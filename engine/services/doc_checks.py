@@ -9,8 +9,8 @@ second waits for the first and fails once it commits (409
 ``document.not_unique``, ``source.path`` the field). Edits at a node move the rows
 along; ending withdrawn, rejected or cancelled gives the values back.
 
-**Linked records.** A ``linked`` field holds the id of a document of the link's
-form in the same tenant. At submit (and when a node edits it) the record must exist,
+**Linked records.** A ``linked`` field — top-level or a subform column — holds the id
+of a document of the link's form in the same tenant. At submit (and when a node edits it) the record must exist,
 be approved, and satisfy the link's ``filter`` — a rules-language condition over the
 linked document's fields — or the submit is refused (422
 ``document.bad_link``, ``source.path`` the field). Reads show the linked record's
@@ -93,8 +93,30 @@ def release_unique(uow: UnitOfWork, doc: Document, form: FormSpec, status: str) 
 
 # linked records --------------------------------------------------------------------------
 
-def linked_fields(form: FormSpec) -> tuple[Field, ...]:
-    return tuple(f for f in form.fields if f.kind is FieldKind.LINKED and f.link is not None)
+def _is_link(f: Field) -> bool:
+    return f.kind is FieldKind.LINKED and f.link is not None
+
+
+def linked_values(form: FormSpec, data: Mapping[str, Any], only: Iterable[str] | None = None
+                  ) -> list[tuple[str, Field, Any]]:  # fmt: skip
+    """``(path, field, value)`` of every non-empty linked value: ``supplier``, and
+    ``lines[2].order`` for a linked column; ``only`` limits it to those top-level keys."""
+    keys = None if only is None else set(only)
+    found: list[tuple[str, Field, Any]] = []
+    for f in form.fields:
+        if keys is not None and f.key not in keys:
+            continue
+        if _is_link(f) and data.get(f.key) not in (None, ""):
+            found.append((f.key, f, data[f.key]))
+        columns = [c for c in f.fields if _is_link(c)]
+        rows = data.get(f.key) if columns else None
+        for index, row in enumerate(rows if isinstance(rows, list) else []):
+            if not isinstance(row, Mapping):
+                continue
+            for c in columns:
+                if row.get(c.key) not in (None, ""):
+                    found.append((f"{f.key}[{index}].{c.key}", c, row[c.key]))
+    return found
 
 
 def _record_id(value: Any) -> int | None:
@@ -109,41 +131,39 @@ def _record_id(value: Any) -> int | None:
 
 def check_links(uow: UnitOfWork, tenant_id: int, form: FormSpec, data: Mapping[str, Any],
                 now: datetime, only: Iterable[str] | None = None) -> None:
-    """Refuse linked values that name no approved record of the link's form, or one its
-    filter rules out (422, every problem with its field path)."""
-    fields = [f for f in linked_fields(form) if only is None or f.key in set(only)]
-    wanted = {f.key: _record_id(data.get(f.key)) for f in fields
-              if data.get(f.key) not in (None, "")}
+    """Refuse linked values — top-level or in subform rows — that name no approved
+    record of the link's form, or one its filter rules out (422, every problem with
+    its path, ``lines[2].order`` for a column)."""
+    wanted = linked_values(form, data, only)
     if not wanted:
         return
     found = DocRepo(uow.session).documents_by_ids(
-        tenant_id, [i for i in wanted.values() if i is not None])
+        tenant_id, {i for _, _, v in wanted if (i := _record_id(v)) is not None})
     problems: list[Problem] = []
-    for f in fields:
-        if f.key not in wanted:
-            continue
+    for path, f, value in wanted:
         assert f.link is not None
-        record = found.get(wanted[f.key] or 0)
+        record = found.get(_record_id(value) or 0)
         if record is None or record.form_key != f.link.form or record.status != "approved":
-            problems.append(_bad_link(f, data.get(f.key), form.key))
+            problems.append(_bad_link(f, value, form.key, path))
         elif f.link.filter and not _passes(uow, record, f.link.filter, now):
-            problems.append(_bad_link(f, data.get(f.key), form.key, filtered=True))
+            problems.append(_bad_link(f, value, form.key, path, filtered=True))
     if problems:
         raise ValidationError(problems)
 
 
-def _bad_link(f: Field, value: Any, form_key: str, *, filtered: bool = False) -> Problem:
+def _bad_link(f: Field, value: Any, form_key: str, path: str, *, filtered: bool = False
+              ) -> Problem:  # fmt: skip
     assert f.link is not None
     shown, other = str(value)[:40], f.link.form
     if filtered:
         return problem("document.bad_link", f"'{f.label.en}': record {shown} of '{other}' is "
                        "not one this field offers (its filter rules it out)",
                        f"'{f.label.zh}'：'{other}' 的记录 {shown} 不符合该字段的筛选条件",
-                       form=form_key, path=f.key)
+                       form=form_key, path=path)
     return problem("document.bad_link", f"'{f.label.en}' must name an approved record of "
                    f"'{other}': there is none with id {shown}",
                    f"'{f.label.zh}' 应为 '{other}' 中已通过的记录：没有 id 为 {shown} 的记录",
-                   form=form_key, path=f.key)
+                   form=form_key, path=path)
 
 
 def _passes(uow: UnitOfWork, record: Document, condition: str, now: datetime) -> bool:
@@ -165,28 +185,25 @@ def _passes(uow: UnitOfWork, record: Document, condition: str, now: datetime) ->
 
 def links_of(uow: UnitOfWork, tenant_id: int, form: FormSpec,
              pairs: Iterable[tuple[int, Mapping[str, Any]]]) -> dict[int, dict[str, Any]]:
-    """Per document id: each linked field's record (id, form, serial, status) with
-    its display fields; a value that names no record of the link's form shows null."""
-    fields = linked_fields(form)
-    pairs = list(pairs)
-    if not fields or not pairs:
+    """Per document id and linked value's path (``supplier``, ``lines[2].order``): its
+    record (id, form, serial, status) with its display fields; a value that names no
+    record of the link's form shows null."""
+    per_doc = [(doc_id, linked_values(form, data)) for doc_id, data in pairs]
+    ids = {i for _, values in per_doc for _, _, v in values if (i := _record_id(v)) is not None}
+    if not ids and not any(values for _, values in per_doc):
         return {}
-    ids = {i for _, data in pairs for f in fields
-           if (i := _record_id(data.get(f.key))) is not None}
     found = DocRepo(uow.session).documents_by_ids(tenant_id, ids)
     out: dict[int, dict[str, Any]] = {}
-    for doc_id, data in pairs:
+    for doc_id, values in per_doc:
         shown: dict[str, Any] = {}
-        for f in fields:
+        for path, f, value in values:
             assert f.link is not None
-            if f.key not in data or data.get(f.key) in (None, ""):
-                continue
-            record = found.get(_record_id(data.get(f.key)) or 0)
+            record = found.get(_record_id(value) or 0)
             if record is None or record.form_key != f.link.form:
-                shown[f.key] = None
+                shown[path] = None
                 continue
-            shown[f.key] = {"id": record.id, "form": record.form_key, "serial": record.serial,
-                            "status": record.status,
-                            "display": {k: record.data.get(k) for k in f.link.display}}
+            shown[path] = {"id": record.id, "form": record.form_key, "serial": record.serial,
+                           "status": record.status,
+                           "display": {k: record.data.get(k) for k in f.link.display}}
         out[doc_id] = shown
     return out

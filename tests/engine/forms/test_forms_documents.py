@@ -177,3 +177,24 @@ def test_with_defaults_fills_missing_fields_only() -> None:
     filled = with_defaults(EVERY, {"title": "t", "urgent": True})
     assert filled["tags"] == ["a"] and filled["urgent"] is True
     assert validate_document(EVERY, filled, ctx=CTX) == []
+
+
+def test_a_unique_column_refuses_a_value_two_rows_share() -> None:
+    spec = load_form({
+        "key": "counting", "version": 1, "labels": {"zh": "盘点", "en": "Count"},
+        "fields": [{"key": "lines", "type": "subform", "label": {"zh": "明细", "en": "Lines"},
+                    "fields": [
+                        {"key": "item", "type": "item", "unique": True,
+                         "label": {"zh": "物品", "en": "Item"}},
+                        {"key": "qty", "type": "number", "label": {"zh": "数量", "en": "Qty"}},
+                    ]}],
+    }).require()  # fmt: skip
+    rows = [{"item": "A1", "qty": "1"}, {"item": "B2", "qty": "1"}, {"item": None, "qty": "2"},
+            {"item": None, "qty": "3"}, {"item": "A1", "qty": "4"}]  # fmt: skip
+    problems = normalize(spec, {"lines": rows}).problems
+    assert [(p.code, p.source.path) for p in problems] == \
+        [("forms.repeated_in_rows", "lines[4].item")]
+    assert problems[0].message.en == "Item (row 5 of Lines) repeats row 1: each row needs its own value."
+    assert "第 1 行重复" in problems[0].message.zh
+    assert normalize(spec, {"lines": rows[:4]}).problems == []
+    assert validate_document(spec, {"lines": rows})[0].code == "forms.repeated_in_rows"

@@ -43,6 +43,7 @@ from engine.rules.events import canonical
 from engine.rules.nodes import Pos
 from engine.rules.parser import raw_parse
 from engine.rules.runtime import Env, Fault, kind_of, number, reference, rows_of, truth
+from engine.rules.verbs import default_verbs
 
 CONDITION = "total >= 5000 and from_store != to_store"
 RULE = """\
@@ -141,8 +142,8 @@ class TreeWalker:
             env.charge(1, START)
             if stmt.data == "for_stmt":
                 self.loop(stmt, env)
-            elif stmt.data == "move_qty_first":
-                self.move(stmt, env)
+            elif stmt.data == "qty_first":
+                self.stock(stmt, env)
             else:
                 raise NotImplementedError(stmt.data)
 
@@ -157,12 +158,19 @@ class TreeWalker:
             self.block(inner, env)  # type: ignore[arg-type]
             env.rows.pop()
 
-    def move(self, stmt: Tree[Token], env: Env) -> None:
-        verb, qty, item, src, dst, *clauses = stmt.children
-        assert isinstance(verb, Token) and not clauses
+    verbs = default_verbs().freeze()
+
+    def stock(self, stmt: Tree[Token], env: Env) -> None:
+        """``<verb> <qty> of <item> from <src> to <dst>``: the verb looked up as it is met."""
+        word_tree, qty, item, _prep, src, destination, *clauses = stmt.children
+        verb = word_tree.children[0]  # type: ignore[union-attr]
+        assert isinstance(verb, Token) and isinstance(destination, Tree) and not clauses
+        dst = destination.children[1]
+        found = self.verbs.get(str(verb))
+        assert found is not None and found.operation == "move"
         origin = Origin(env.rule_index, verb.line or 1, verb.column or 1, tuple(env.rows))
         effect = StockEffect(
-            "move", _qty(self.eval(qty, env), "The quantity"),  # type: ignore[arg-type]
+            found.operation, _qty(self.eval(qty, env), "The quantity"),  # type: ignore[arg-type]
             reference(self.eval(item, env), "The item"),  # type: ignore[arg-type]
             reference(self.eval(src, env), "The location"),  # type: ignore[arg-type]
             origin, reference(self.eval(dst, env), "The destination"),  # type: ignore[arg-type]
@@ -175,9 +183,12 @@ class FastMakersWalker(TreeWalker):
 
     make = staticmethod(stock_maker("move", None))
 
-    def move(self, stmt: Tree[Token], env: Env) -> None:
-        verb, qty, item, src, dst, *clauses = stmt.children
-        assert isinstance(verb, Token) and not clauses
+    def stock(self, stmt: Tree[Token], env: Env) -> None:
+        word_tree, qty, item, _prep, src, destination, *clauses = stmt.children
+        verb = word_tree.children[0]  # type: ignore[union-attr]
+        assert isinstance(verb, Token) and isinstance(destination, Tree) and not clauses
+        dst = destination.children[1]
+        assert self.verbs.get(str(verb)) is not None
         origin = make_origin(env.rule_index, verb.line or 1, verb.column or 1, tuple(env.rows))
         effect = self.make(
             _qty(self.eval(qty, env), "The quantity"),  # type: ignore[arg-type]

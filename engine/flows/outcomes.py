@@ -158,10 +158,11 @@ MESSAGES: Mapping[Refusal, Message] = MappingProxyType(
         Refusal.NOT_SUBMITTER: Message(
             "Only the submitter can do this", "只有提交人可以执行此操作"),
         Refusal.NOT_ADMIN: Message(
-            "Only an administrator can cancel an approved document", "只有管理员可以作废已通过的单据"),
+            "Only an administrator, or a role the form lets act, can cancel an approved "
+            "document", "只有管理员或表单允许操作的角色可以作废已通过的单据"),
         Refusal.NOT_INVOLVED: Message(
-            "Only the submitter and the people with tasks can comment",
-            "只有提交人和审批相关人员可以评论"),
+            "Only the submitter, the people with tasks or copies, and administrators can "
+            "comment", "只有提交人、审批及抄送相关人员和管理员可以评论"),
         Refusal.WITHDRAW_NOT_ALLOWED: Message(
             "This flow does not allow withdrawing now: ask an approver to reject it instead",
             "该流程当前不允许撤回：请联系审批人驳回"),

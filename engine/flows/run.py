@@ -59,6 +59,7 @@ class Context:
     document: Mapping[str, Any]
     actor: str
     now: datetime
+    overseer: bool = False  # the services let the actor act for the form (see transitions)
 
 
 class Run:

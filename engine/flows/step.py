@@ -69,8 +69,13 @@ def advance(
     resolver: ApproverResolver,
     conditions: ConditionEvaluator,
     document: Mapping[str, Any],
+    *,
+    overseer: bool = False,
 ) -> Step:
-    """Apply one action by ``actor`` at ``now``; a refusal leaves ``instance`` as it was."""
+    """Apply one action by ``actor`` at ``now``; a refusal leaves ``instance`` as it was.
+
+    ``overseer``: the services found that ``actor`` may act for the document's form
+    (its ``act`` roles): they may cancel, remind and comment like an admin."""
     assert instance.spec == SpecRef(spec.key, spec.version), "step with the instance's own spec"
 
     def body(run: Run) -> None:
@@ -86,7 +91,7 @@ def advance(
                 run.refuse(Refusal.FIELD_NOT_EDITABLE, *problems)
         HANDLERS[action.kind](run, task, action)
 
-    ctx = Context(spec, resolver, conditions, document, actor, now)
+    ctx = Context(spec, resolver, conditions, document, actor, now, overseer)
     return _run(ctx, instance, body, refused=instance)
 
 
@@ -137,13 +142,15 @@ def _find_task(run: Run, instance: FlowInstance, action: Action, actor: str) -> 
 REFUSALS = {
     Who.ASSIGNEE: Refusal.NOT_YOUR_TASK,
     Who.SUBMITTER: Refusal.NOT_SUBMITTER,
-    Who.ADMIN: Refusal.NOT_ADMIN,
+    Who.OVERSEER: Refusal.NOT_ADMIN,
     Who.INVOLVED: Refusal.NOT_INVOLVED,
 }
 
 
 def _check_who(run: Run, rule: Transition, task: Task | None) -> None:
-    if rule.who is not Who.TIMER and not _may(run, rule.who, task):
+    if rule.who is Who.TIMER or _may(run, rule.who, task):
+        return
+    if not (rule.overseer and _may(run, Who.OVERSEER, task)):
         run.refuse(REFUSALS[rule.who])
 
 
@@ -153,8 +160,8 @@ def _may(run: Run, who: Who, task: Task | None) -> bool:
         return task is not None and task.assignee == actor
     if who is Who.SUBMITTER:
         return actor == run.base.submitter
-    if who is Who.ADMIN:
-        return actor in run.ctx.resolver.admins()
+    if who is Who.OVERSEER:
+        return run.ctx.overseer or actor in run.ctx.resolver.admins()
     return _involved(run, actor)
 
 

@@ -3,9 +3,12 @@
 :data:`TRANSITIONS` maps ``(flow status, state of the actor's task, action)`` to a
 :class:`Transition`: who may do it and the state the acting task moves to.
 ``None`` as task state means the action is not about a task (withdraw, remind,
-comment, cancel). Anything not in the table is refused by :func:`refusal_for`
-with a named :class:`~engine.flows.outcomes.Refusal`; the step function never
-decides legality anywhere else.
+comment, cancel). An **overseer** is a tenant admin, or an actor the services say may
+act for the document's form (its access setting's ``act`` roles): they may cancel, and
+also remind and comment on documents they are not otherwise involved in. Anything not
+in the table is refused by :func:`refusal_for` with a named
+:class:`~engine.flows.outcomes.Refusal`; the step function never decides legality
+anywhere else.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ class ActionKind(Enum):
     REMIND = "remind"
     COMMENT = "comment"
     TIMEOUT = "timeout"  # fired by a durable timer; applies the node's timeout action
-    CANCEL = "cancel"  # an admin cancels an approved document
+    CANCEL = "cancel"  # an overseer cancels an approved document
 
     @property
     def on_task(self) -> bool:
@@ -87,7 +90,7 @@ class Who(Enum):
 
     ASSIGNEE = "assignee"  # the holder of the task
     SUBMITTER = "submitter"
-    ADMIN = "admin"  # one of ``resolver.admins()``
+    OVERSEER = "overseer"  # one of ``resolver.admins()``, or ``Context.overseer``
     INVOLVED = "involved"  # the submitter, anyone who held a task, anyone cc'd
     TIMER = "timer"  # the durable-timer tick; services never expose it to users
 
@@ -96,6 +99,12 @@ class Who(Enum):
 class Transition:
     who: Who
     task_to: TaskState | None = None  # None: the task keeps its state or the node decides
+    overseer: bool = False  # an overseer may take it too
+
+    @property
+    def label(self) -> str:
+        """Who may take it, as docs/flows.md's transition table says."""
+        return f"{self.who.value} or overseer" if self.overseer else self.who.value
 
 
 _RUN, _PENDING = FlowStatus.RUNNING, TaskState.PENDING
@@ -110,9 +119,12 @@ TRANSITIONS: Mapping[tuple[FlowStatus, TaskState | None, ActionKind], Transition
             (_RUN, _PENDING, ActionKind.ADD_AFTER): Transition(Who.ASSIGNEE, TaskState.APPROVED),
             (_RUN, _PENDING, ActionKind.TIMEOUT): Transition(Who.TIMER),
             (_RUN, None, ActionKind.WITHDRAW): Transition(Who.SUBMITTER),
-            (_RUN, None, ActionKind.REMIND): Transition(Who.SUBMITTER),
-            (FlowStatus.APPROVED, None, ActionKind.CANCEL): Transition(Who.ADMIN),
-            **{(status, None, ActionKind.COMMENT): Transition(Who.INVOLVED) for status in FlowStatus},
+            (_RUN, None, ActionKind.REMIND): Transition(Who.SUBMITTER, overseer=True),
+            (FlowStatus.APPROVED, None, ActionKind.CANCEL): Transition(Who.OVERSEER),
+            **{
+                (status, None, ActionKind.COMMENT): Transition(Who.INVOLVED, overseer=True)
+                for status in FlowStatus
+            },
         }
     )
 )

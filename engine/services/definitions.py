@@ -3,6 +3,12 @@ as immutable numbered versions, compiled once per published version.
 
 By convention a form's flow and rule set share the form's key. A document pins the
 versions published when it was submitted and finishes on them.
+
+Writing, checking and publishing take ``by``, the member doing it (the API passes its
+caller; ``None`` is the system: the CLI, template installs). A member needs the right
+to design the key's form: its access setting's ``design`` roles, when it has them
+(:func:`.access_rules.require_design`; 403 ``definition.design_denied``). A key with
+no published form has no access setting, so anyone holding ``design`` may create it.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from engine.flows import FlowSpec, load_flow
 from engine.forms import FormScope, FormSpec, load_form
 from engine.rules import CompiledRules, check_rules, compile_rules
 from engine.rules.problems import is_error
+from engine.services.access_rules import require_design
 from engine.services.context import SYSTEM, CallContext, audit
+from engine.services.identity import Principal
 from engine.store.db import Store
 from engine.store.doc_repo import DocRepo
 from engine.store.doc_tables import Definition
@@ -129,12 +137,19 @@ def _form_for(uow: UnitOfWork, tenant_id: int, key: str, constants: Mapping[str,
     return load_form(row.body, constants=constants).spec if row else None
 
 
+def _may_design(uow: UnitOfWork, by: Principal | None, tenant_id: int, key: str) -> None:
+    if by is not None:
+        assert by.tenant_id == tenant_id, "a member designs in their own tenant"
+        require_design(uow, by, key)
+
+
 def save_draft(store: Store, tenant_id: int, kind: str, key: str, body: Mapping[str, Any],
-               ctx: CallContext = SYSTEM) -> Saved:
+               ctx: CallContext = SYSTEM, *, by: Principal | None = None) -> Saved:
     """Save (or replace) the draft; return the problems publishing would refuse."""
     assert kind in KINDS
 
     def work(uow: UnitOfWork) -> Saved:
+        _may_design(uow, by, tenant_id, key)
         repo = DocRepo(uow.session)
         draft = repo.definition(tenant_id, kind, key, state="draft")
         if draft is None:
@@ -153,11 +168,12 @@ def save_draft(store: Store, tenant_id: int, kind: str, key: str, body: Mapping[
 
 def publish(store: Store, tenant_id: int, kind: str, key: str, *,
             body: Mapping[str, Any] | None = None, source: Mapping[str, Any] | None = None,
-            ctx: CallContext = SYSTEM) -> int:
+            ctx: CallContext = SYSTEM, by: Principal | None = None) -> int:
     """Publish the draft (or ``body``) as the next version; refuse it with every problem."""
     assert kind in KINDS
 
     def work(uow: UnitOfWork) -> int:
+        _may_design(uow, by, tenant_id, key)
         return publish_in(uow, tenant_id, kind, key, body=body, source=source, ctx=ctx)
 
     return transaction(store, work)
@@ -276,11 +292,13 @@ def get(store: Store, tenant_id: int, kind: str, key: str, version: int | None =
 
 
 def validate(store: Store, tenant_id: int, kind: str, key: str,
-             body: Mapping[str, Any] | None = None) -> list[Problem]:
+             body: Mapping[str, Any] | None = None, *,
+             by: Principal | None = None) -> list[Problem]:
     """Every problem publishing ``body`` (default: the draft) would refuse; saves nothing."""
     assert kind in KINDS
 
     def work(uow: UnitOfWork) -> list[Problem]:
+        _may_design(uow, by, tenant_id, key)
         content = body
         if content is None:
             draft = DocRepo(uow.session).definition(tenant_id, kind, key, state="draft")

@@ -1,12 +1,8 @@
-"""Who may create and view a form's documents, and which fields a reader sees.
+"""Who may create, view and act on a form's documents, and which fields a reader sees.
 
-A form's **access setting** (``form_access``; one small JSON object per form, not
-versioned — a change applies at once) says::
-
-    {"create": ["clerk", "storekeeper"],           # roles that may create; absent: everyone
-     "view": {"store_manager": "department",       # per role: own | department | all
-              "finance": "all", "*": "own"},       # "*": every member
-     "submitter_fields": {"cost": "hidden"}}       # the submitter's field permissions
+The form's **access setting** (:mod:`.access_rules`: ``create``, ``view``,
+``submitter_fields``, ``act``, ``design``) is read and replaced here; this module
+applies its document parts:
 
 * Tenant admins create and view everything.
 * **own** — documents one submitted, and those one holds or held a task on (cc too);
@@ -16,6 +12,8 @@ versioned — a change applies at once) says::
   its creator sees a draft.
 * A document one may not view answers ``document.not_found`` (404), like another
   tenant's.
+* **act** — tenant admins, and members with an ``act`` role on documents they may view,
+  act for the form (:func:`acts_for`): cancel, remind, comment.
 
 Fields on read: the submitter sees the document as the implicit start node allows
 (``submitter_fields``: ``hidden`` fields removed; ``hidden`` and ``read`` fields may not
@@ -27,98 +25,31 @@ see it through their view scope alone see every field.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from engine.errors import NotFound, PermissionDenied, Problem, ValidationError, problem
+from engine.errors import NotFound, PermissionDenied, ValidationError
 from engine.flows import FlowSpec, instance_from_json
 from engine.flows.spec import BranchNode
 from engine.forms import apply_permissions, edits_allowed, with_defaults
 from engine.services import definitions as defs
 from engine.services import doc_checks
+from engine.services.access_rules import (
+    LEVELS,
+    check,
+    check_roles,
+    named_roles,
+    parse,
+    require_design,
+)
+from engine.services.access_rules import AccessRules as AccessRules  # re-exported
+from engine.services.access_rules import rules_in as rules_in  # re-exported
 from engine.services.context import SYSTEM, CallContext, audit
 from engine.services.identity import Principal
 from engine.store.db import Store
 from engine.store.doc_repo import DocRepo, Visible
 from engine.store.doc_tables import Document, FormAccess
 from engine.store.uow import UnitOfWork, transaction
-
-SCOPES = ("own", "department", "all")
-LEVELS = ("hidden", "read", "edit")
-EVERYONE = "*"
-MAX_ROLES = 100
-
-
-@dataclass(frozen=True, slots=True)
-class AccessRules:
-    """A form's access setting, parsed (the defaults when nothing is declared)."""
-
-    create: tuple[str, ...] | None = None  # None: every member
-    view: Mapping[str, str] = field(default_factory=dict)
-    submitter_fields: Mapping[str, str] = field(default_factory=dict)
-
-    def may_create(self, principal: Principal) -> bool:
-        return (principal.is_admin or self.create is None
-                or any(role in self.create for role in principal.roles))
-
-    def scope(self, principal: Principal) -> str:
-        if principal.is_admin:
-            return "all"
-        found = [self.view.get(role, "own") for role in (*principal.roles, EVERYONE)]
-        return max(found, key=SCOPES.index)
-
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"view": dict(self.view),
-                               "submitter_fields": dict(self.submitter_fields)}
-        out["create"] = None if self.create is None else list(self.create)
-        return out
-
-
-def parse(body: Mapping[str, Any]) -> AccessRules:
-    """The setting as stored (already checked by :func:`check`)."""
-    create = body.get("create")
-    return AccessRules(None if create is None else tuple(create), dict(body.get("view") or {}),
-                       dict(body.get("submitter_fields") or {}))
-
-
-def check(body: Mapping[str, Any], field_keys: Iterable[str]) -> list[Problem]:
-    """Every problem with an access setting, with its path."""
-    found: list[Problem] = []
-    known = set(field_keys)
-    for key in body:
-        if key not in ("create", "view", "submitter_fields"):
-            found.append(problem("access.unknown_key", f"Unknown key '{key}': use create, "
-                                 "view or submitter_fields",
-                                 f"未知的键 '{key}'：请使用 create、view 或 submitter_fields",
-                                 path=str(key)))
-    create = body.get("create")
-    if create is not None and (not isinstance(create, list) or len(create) > MAX_ROLES
-                               or not all(isinstance(r, str) and r for r in create)):
-        found.append(problem("access.bad_create", "'create' is a list of role keys",
-                             "'create' 应为角色标识列表", path="create"))
-    for name, allowed, path in (("view", SCOPES, "view"),
-                                ("submitter_fields", LEVELS, "submitter_fields")):
-        value = body.get(name) or {}
-        if not isinstance(value, Mapping) or len(value) > MAX_ROLES:
-            found.append(problem(f"access.bad_{name}", f"'{name}' maps names to one of "
-                                 f"{', '.join(allowed)}", f"'{name}' 应映射到 "
-                                 f"{'、'.join(allowed)} 之一", path=path))
-            continue
-        for key, level in value.items():
-            if level not in allowed:
-                found.append(problem(f"access.bad_{name}", f"'{level}' is not one of "
-                                     f"{', '.join(allowed)}", f"'{level}' 不是 "
-                                     f"{'、'.join(allowed)} 之一", path=f"{path}.{key}"))
-            elif name == "submitter_fields" and key.split(".")[0] not in known:
-                found.append(problem("access.unknown_field", f"The form has no field '{key}'",
-                                     f"表单没有字段 '{key}'", path=f"{path}.{key}"))
-    return found
-
-
-def rules_in(uow: UnitOfWork, tenant_id: int, form_key: str) -> AccessRules:
-    row = DocRepo(uow.session).form_access(tenant_id, form_key)
-    return AccessRules() if row is None else parse(row.body)
-
 
 # the setting -----------------------------------------------------------------------------
 
@@ -133,10 +64,16 @@ def get_rules(store: Store, principal: Principal, form_key: str) -> AccessRules:
 
 def set_rules(store: Store, principal: Principal, form_key: str, body: Mapping[str, Any],
               ctx: CallContext = SYSTEM) -> AccessRules:
-    """Replace a published form's access setting; refuse it with every problem (422)."""
+    """Replace a published form's access setting; refuse it with every problem (422).
+    Only those who may design the form may (403 ``definition.design_denied``)."""
     def work(uow: UnitOfWork) -> AccessRules:
         form = defs.bundle(uow, principal.tenant_id, form_key).form
+        require_design(uow, principal, form_key)
         problems = check(body, (f.key for f in form.fields))
+        if not problems:
+            used = {role for _, role in named_roles(body)}
+            problems = check_roles(body, uow.identity.existing_roles(principal.tenant_id, used),
+                                   principal)
         if problems:
             raise ValidationError(problems)
         rules = parse(body)
@@ -193,6 +130,15 @@ def may_view(uow: UnitOfWork, principal: Principal, doc: Document) -> bool:
         return True
     return scope == "department" and doc.submitter_id in repo.department_users(
         doc.tenant_id, principal.user_id)
+
+
+def acts_for(uow: UnitOfWork, principal: Principal, doc: Document,
+             rules: AccessRules | None = None) -> bool:
+    """Whether ``principal`` acts for ``doc``'s form (the flow's *overseer*): a tenant
+    admin, or a member with one of its ``act`` roles who may view ``doc``."""
+    rules = rules or rules_in(uow, doc.tenant_id, doc.form_key)
+    return principal.is_admin or (rules.grants_act(principal)
+                                  and may_view(uow, principal, doc))
 
 
 def viewable(uow: UnitOfWork, principal: Principal, document_id: int, *, lock: bool = False

@@ -29,8 +29,8 @@ from engine.flows import (
     start,
 )
 from engine.forms import FieldKind, check_document, format_serial, serial_scope, to_json
+from engine.services import access_rules, doc_access, doc_checks, doc_effects
 from engine.services import definitions as defs
-from engine.services import doc_access, doc_checks, doc_effects
 from engine.services.context import SYSTEM, CallContext, audit
 from engine.services.doc_support import Conditions, StoreResolver, eval_context
 from engine.services.identity import Principal
@@ -283,7 +283,13 @@ def _finish_quick(uow: UnitOfWork, principal: Principal, doc: Document, bundle: 
 
 def act(store: Store, principal: Principal, document_id: int, request: ActionRequest,
         ctx: CallContext = SYSTEM) -> Outcome:
-    """Approve, reject, transfer, add an approver, withdraw, remind, comment or cancel."""
+    """Approve, reject, transfer, add an approver, withdraw, remind, comment or cancel.
+
+    Task actions are the task holder's, withdraw the submitter's, as the flow says.
+    Cancel, and remind or comment by someone neither the submitter nor involved, are for
+    those who act for the form — tenant admins and members with one of its ``act`` roles
+    who may view the document (:func:`.doc_access.acts_for`); others get 403
+    ``document.act_denied`` naming who may."""
     if request.kind not in USER_ACTIONS:
         raise PermissionDenied.of("document.bad_action", f"'{request.kind}' is not an action "
                                   "people can take", f"'{request.kind}' 不是可执行的操作",
@@ -292,21 +298,24 @@ def act(store: Store, principal: Principal, document_id: int, request: ActionReq
     def work(uow: UnitOfWork) -> Outcome:
         doc = _load(uow, principal, document_id, lock=True)
         reader = doc_access.Reader.of(uow, principal, [doc])  # read before the ledger
-        outcome = act_in(uow, principal.tenant_id, principal.username, doc, request, ctx)
+        outcome = act_in(uow, principal.tenant_id, principal.username, doc, request, ctx,
+                         overseer=doc_access.acts_for(uow, principal, doc,
+                                                      reader.rules[doc.form_key]))
         return _seen_outcome(uow, reader, doc, outcome)
 
     return _retrying(store, work)
 
 
 def act_in(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document, request: ActionRequest,
-           ctx: CallContext) -> Outcome:
-    """:func:`act` on a locked document inside an open transaction (timers use it)."""
+           ctx: CallContext, *, overseer: bool = False) -> Outcome:
+    """:func:`act` on a locked document inside an open transaction (timers use it).
+    ``overseer``: the actor acts for the document's form (see :func:`act`)."""
     now = ctx.now()
     bundle = defs.bundle(uow, tenant_id, doc.form_key, form_version=doc.form_version,
                          flow_version=doc.flow_version, rules_version=doc.rules_version,
                          pinned=True)
     if bundle.flow is None or doc.flow is None:
-        return _act_without_flow(uow, tenant_id, actor, doc, bundle, request, ctx)
+        return _act_without_flow(uow, tenant_id, actor, doc, bundle, request, ctx, overseer)
     data = {**doc.data, **request.fields}
     values = _check(uow, bundle, data, now, partial=False, tenant_id=tenant_id)
     action = Action(ActionKind(request.kind), request.task, request.comment, request.target,
@@ -315,11 +324,11 @@ def act_in(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document, request: 
     instance = instance_from_json(doc.flow)
     step = advance(bundle.flow, instance, action, actor, now, StoreResolver(uow, tenant_id),
                    Conditions(bundle.form, bundle.constants, econtext, bundle.conditions),
-                   values)
+                   values, overseer=overseer)
     if _already_done(step, instance, actor, request.kind):
         return Outcome(view(doc), repeated=True)
     if not step.ok:
-        raise _refused(step)
+        raise _refused(uow, doc, step, request.kind)
     doc.data = to_json(bundle.form, values)
     if action.fields:
         doc_checks.check_links(uow, tenant_id, bundle.form, doc.data, now, only=action.fields)
@@ -342,14 +351,16 @@ def _changed(before: Mapping[str, Any], edits: Mapping[str, Any]) -> set[str]:
 
 
 def _act_without_flow(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document,
-                      bundle: defs.Bundle, request: ActionRequest, ctx: CallContext) -> Outcome:
-    """A document without a flow can only be cancelled (by an admin) once approved."""
+                      bundle: defs.Bundle, request: ActionRequest, ctx: CallContext,
+                      overseer: bool) -> Outcome:
+    """A document without a flow can only be cancelled once approved (by those who act
+    for its form)."""
     if request.kind != "cancel":
         raise Conflict.of("document.no_flow", "This document has no approval flow",
                           "该单据没有审批流程", path="action")
-    if actor not in StoreResolver(uow, tenant_id).admins():
-        raise PermissionDenied.of("flows.not_admin", "Only an administrator may cancel",
-                                  "只有管理员可以作废单据")
+    if not overseer and actor not in StoreResolver(uow, tenant_id).admins():
+        raise access_rules.act_denied(
+            doc.form_key, access_rules.rules_in(uow, tenant_id, doc.form_key), "cancel")
     if doc.status == "cancelled":
         return Outcome(view(doc), repeated=True)
     if doc.status != "approved":
@@ -373,7 +384,15 @@ class _Actor:
     username: str
 
 
-def _refused(step: Step) -> Exception:
+# A flow's refusal of someone who does not act for the form, by action.
+_OVERSEEN = {"cancel": Refusal.NOT_ADMIN, "remind": Refusal.NOT_SUBMITTER,
+             "comment": Refusal.NOT_INVOLVED}
+
+
+def _refused(uow: UnitOfWork, doc: Document, step: Step, kind: str) -> Exception:
+    if step.refusal is not None and _OVERSEEN.get(kind) is step.refusal:
+        return access_rules.act_denied(
+            doc.form_key, access_rules.rules_in(uow, doc.tenant_id, doc.form_key), kind)
     problems = list(step.problems) or _refusal_problems(step)
     if step.refusal in (Refusal.NOT_YOUR_TASK, Refusal.NOT_SUBMITTER, Refusal.NOT_ADMIN,
                         Refusal.NOT_INVOLVED):

@@ -19,6 +19,8 @@ from engine.errors import Conflict, EngineError, Problem, ValidationError
 from engine.forms import FormScope, check_document, load_form
 from engine.rules import DictScope, compile_rules
 from engine.services import definitions as defs
+from engine.services import doc_access
+from engine.services.access_rules import require_design
 from engine.services.context import SYSTEM, CallContext
 from engine.services.doc_effects import refused, split_event
 from engine.services.doc_support import Bridge, eval_context
@@ -145,7 +147,7 @@ def _compiled(form: Mapping[str, Any], text: str, document: Mapping[str, Any],
     if isinstance(form.get("fields"), Mapping):
         all_constants = {**constants, **(form.get("constants") or {})}
         scope = DictScope.from_spec(form["fields"], constants=all_constants)
-        key = str(form.get("form", ""))
+        key = _form_key(form)
         return key, compile_rules(text, scope, form=key, name=key), \
             typed(document, form["fields"])
     spec = load_form(form, constants=constants).require()
@@ -154,6 +156,12 @@ def _compiled(form: Mapping[str, Any], text: str, document: Mapping[str, Any],
         raise ValidationError(checked.problems)
     return spec.key, compile_rules(text, FormScope.of(spec, constants), form=spec.key,
                                    name=spec.key), checked.values
+
+
+def _form_key(form: Mapping[str, Any]) -> str:
+    """The key of a form definition or of a short scope (``{"form", "fields"}``)."""
+    return str(form.get("form", "") if isinstance(form.get("fields"), Mapping)
+               else form.get("key", ""))
 
 
 def typed(value: Any, spec: Any) -> Any:
@@ -186,7 +194,8 @@ def preview_action(store: Store, principal: Principal, document_id: int,
                               f"单据 {document_id} 不存在", path="document_id")
 
         def run() -> tuple[str | None, tuple[str, ...], tuple[dict[str, Any], ...]]:
-            outcome = act_in(uow, principal.tenant_id, principal.username, doc, request, ctx)
+            outcome = act_in(uow, principal.tenant_id, principal.username, doc, request, ctx,
+                             overseer=doc_access.acts_for(uow, principal, doc))
             return outcome.document.status, outcome.events, ()
 
         return _observe(uow, principal.tenant_id, document_id, run)
@@ -196,14 +205,18 @@ def preview_action(store: Store, principal: Principal, document_id: int,
 
 def dry_run(store: Store, tenant_id: int, rules_text: str, form: Mapping[str, Any],
             document: Mapping[str, Any], event: str, *, document_id: int = 0,
-            ctx: CallContext = SYSTEM) -> Preview:
+            ctx: CallContext = SYSTEM, by: Principal | None = None) -> Preview:
     """The effects a rule set would produce for ``document`` on ``event`` (``approved``,
     ``approved_at:finance`` …), posted and rolled back: movements with picked batches
     and values, balances before and after, and any refusal.
 
     ``form`` is a form definition, or the short scope docs/rules.md writes
-    (``{"form", "fields", "constants"}``, the document typed from the scope)."""
+    (``{"form", "fields", "constants"}``, the document typed from the scope).
+    ``by``: the member trying it, who must be able to design that form (see
+    :mod:`.definitions`)."""
     def work(uow: UnitOfWork) -> Preview:
+        if by is not None:
+            require_design(uow, by, _form_key(form))
         constants = defs.location_constants(uow, tenant_id)
         econtext = eval_context(uow, tenant_id, ctx.now())
         form_key, rules, values = _compiled(form, rules_text, document, constants, econtext)

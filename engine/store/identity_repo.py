@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,6 +67,14 @@ class IdentityRepo:
         return self.session.execute(
             select(Role).where(Role.tenant_id == tenant_id, Role.key == key)
         ).scalar_one_or_none()
+
+    def existing_roles(self, tenant_id: int, keys: Collection[str]) -> set[str]:
+        """Which of ``keys`` are roles of the tenant."""
+        if not keys:
+            return set()
+        return set(self.session.execute(
+            select(Role.key).where(Role.tenant_id == tenant_id, Role.key.in_(set(keys)))
+        ).scalars())
 
     def role_keys(self, tenant_id: int, membership_id: int) -> list[str]:
         return list(self.session.execute(

@@ -74,7 +74,7 @@ def test_the_transition_table_in_the_doc_is_the_table_in_the_code() -> None:
     text = DOC.read_text("utf-8")
     rows = [line for line in text.splitlines() if re.match(r"^\| (running|approved|rejected|withdrawn|cancelled) \|", line)]
     expected = [
-        f"| {s.value} | {t.value if t else '—'} | {k.value} | {r.who.value} | "
+        f"| {s.value} | {t.value if t else '—'} | {k.value} | {r.label} | "
         f"{r.task_to.value if r.task_to else '—'} |"
         for (s, t, k), r in TRANSITIONS.items()
     ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from decimal import Decimal as D
 from typing import Any
 
 import pytest
 from docworld import DocWorld
 
 from engine.errors import Conflict, EngineError, NotFound, PermissionDenied, ValidationError
-from engine.services import definitions, doc_access, doc_queries, documents, identity
+from engine.services import definitions, doc_access, doc_queries, documents, identity, preview
 from engine.services.documents import ActionRequest
 from engine.store import Store
 
@@ -226,3 +227,138 @@ def test_the_submitter_may_not_give_fields_hidden_at_start(w: DocWorld) -> None:
     assert made.document.data["ref"] == "R" and "secret" not in made.document.data
     doc = order(w, "boss", secret="7").document.id  # an admin may
     assert doc_queries.get(w.store, w.who("boss"), doc).data["secret"] == "7"
+
+
+# act: who acts for the form ------------------------------------------------------------------
+
+def supervisor(w: DocWorld, name: str) -> identity.Principal:
+    """``name`` with the role ``supervisor`` (created once)."""
+    if not any(r == "supervisor" for p in w.people.values() for r in p.roles):
+        identity.create_role(w.store, "chain", "supervisor", {"zh": "主管", "en": "Supervisor"})
+    identity.grant_role(w.store, "chain", name, "supervisor")
+    w.people[name] = identity.principal_named(w.store, "chain", name)
+    return w.people[name]
+
+
+def refused_code(call: Any) -> tuple[str, str, str]:
+    with pytest.raises(PermissionDenied) as exc:
+        call()
+    found = exc.value.problems[0]
+    return found.code, found.message.en, found.hint.en if found.hint else ""
+
+
+def act(w: DocWorld, who: str, doc: int, kind: str, **more: Any) -> documents.Outcome:
+    return documents.act(w.store, w.who(who), doc, ActionRequest(kind, **more))
+
+
+def test_without_act_only_admins_cancel_and_outsiders_may_not_remind(w: DocWorld) -> None:
+    doc = documents.submit_new(w.store, w.who("clerk"), "transfer",
+                               w.transfer([("A1", "5", "10")])).document.id
+    code, en, hint = refused_code(lambda: act(w, "other", doc, "remind"))
+    assert code == "document.act_denied" and "Only the submitter" in en
+    assert "tenant admins may remind" in en and "'act'" in hint
+    assert refused_code(lambda: act(w, "other", doc, "comment"))[0] == "document.act_denied"
+    assert act(w, "clerk", doc, "remind").document.status == "in_approval"  # the submitter
+    assert act(w, "boss", doc, "remind").document.status == "in_approval"  # an admin
+    act(w, "s1mgr", doc, "comment", comment="on it")  # a task holder
+    act(w, "s1mgr", doc, "approve")
+    code, en, _ = refused_code(lambda: act(w, "s1mgr", doc, "cancel"))  # involved is not enough
+    assert code == "document.act_denied" and en == (
+        "Only tenant admins may cancel approved 'transfer' documents")
+    assert act(w, "boss", doc, "cancel").document.status == "cancelled"
+
+
+def test_act_roles_cancel_remind_and_comment_on_what_they_may_view(w: DocWorld) -> None:
+    supervisor(w, "fin2")
+    doc = documents.submit_new(w.store, w.who("clerk"), "transfer",
+                               w.transfer([("A1", "5", "10")])).document.id
+    doc_access.set_rules(w.store, w.who("boss"), "transfer", {"act": ["supervisor"]})
+    code, en, _ = refused_code(lambda: act(w, "fin2", doc, "remind"))  # may not view it
+    assert code == "document.act_denied"
+    assert "'supervisor' (members: on documents they may view)" in en
+    doc_access.set_rules(w.store, w.who("boss"), "transfer",
+                         {"act": ["supervisor"], "view": {"supervisor": "all"}})
+    assert act(w, "fin2", doc, "remind", comment="please").document.status == "in_approval"
+    act(w, "fin2", doc, "comment", comment="seen")
+    # task actions stay with the task's holder, withdraw with the submitter
+    assert refused_code(lambda: act(w, "fin2", doc, "approve"))[0] == "flows.not_your_task"
+    assert refused_code(lambda: act(w, "fin2", doc, "withdraw"))[0] == "flows.not_submitter"
+    assert refused_code(lambda: act(w, "other", doc, "remind"))[0] == "document.act_denied"
+    act(w, "s1mgr", doc, "approve")
+    assert w.qty("A1", "S2") == (D(5), D(0))
+    assert refused_code(lambda: act(w, "clerk", doc, "cancel"))[0] == "document.act_denied"
+    cancelled = act(w, "fin2", doc, "cancel", comment="wrong store")
+    assert cancelled.document.status == "cancelled" and cancelled.events == ("cancelled",)
+    assert w.qty("A1", "S1") == (D(100), D(0)) and w.qty("A1", "S2") == (D(0), D(0))
+    timeline = [(e.actor, e.action) for e in doc_queries.timeline(w.store, w.who("boss"), doc)]
+    assert ("fin2", "remind") in timeline and timeline[-1] == ("fin2", "cancel")
+
+
+def test_act_roles_cancel_documents_without_a_flow_and_previews_agree(w: DocWorld) -> None:
+    made = customer(w, "C1")
+    preview_of = lambda who: preview.preview_action(  # noqa: E731
+        w.store, w.who(who), made, ActionRequest("cancel"))
+    assert preview_of("clerk").problems[0].code == "document.act_denied"
+    assert refused_code(lambda: act(w, "clerk", made, "cancel"))[0] == "document.act_denied"
+    supervisor(w, "clerk")
+    doc_access.set_rules(w.store, w.who("boss"), "customer",
+                         {"act": ["supervisor"], "view": {"supervisor": "all"}})
+    assert preview_of("clerk").ok and preview_of("clerk").status_after == "cancelled"
+    assert act(w, "clerk", made, "cancel").document.status == "cancelled"
+
+
+# design: who may change the form ------------------------------------------------------------
+
+def test_design_roles_limit_who_may_change_a_form(w: DocWorld) -> None:
+    supervisor(w, "other")
+    doc_access.set_rules(w.store, w.who("boss"), "order", {"design": ["supervisor"]})
+    fin1, other, tid = w.who("fin1"), w.who("other"), w.tenant_id
+    flow = {**ORDER_FLOW, "labels": {"zh": "新", "en": "New"}}
+    calls = {
+        "draft": lambda by: definitions.save_draft(w.store, tid, "flow", "order", flow, by=by),
+        "validate": lambda by: definitions.validate(w.store, tid, "form", "order", ORDER,
+                                                    by=by),
+        "publish": lambda by: definitions.publish(w.store, tid, "flow", "order", body=flow,
+                                                  by=by),
+        "dry_run": lambda by: preview.dry_run(w.store, tid, "", ORDER, {}, "approved", by=by),
+        "access": lambda by: doc_access.set_rules(w.store, by, "order",
+                                                  {"design": ["supervisor"]}),
+    }
+    for name, call in calls.items():
+        code, en, hint = refused_code(lambda call=call: call(fin1))
+        assert code == "definition.design_denied", name
+        assert en == ("Only tenant admins and members with the role 'supervisor' may design "
+                      "form 'order' (its flow and rules too)") and "'design'" in hint
+    for by in (other, w.who("boss"), None):  # the role, an admin, the system
+        assert calls["draft"](by).problems == ()
+        assert calls["validate"](by) == []
+        assert calls["dry_run"](by).ok
+    assert calls["publish"](other) >= 2 and calls["access"](other).design == ("supervisor",)
+    # other forms, and keys with no published form yet, are open to every designer
+    assert definitions.save_draft(w.store, tid, "form", "transfer", {}, by=fin1).problems
+    new_form = {**ORDER, "key": "memo2"}
+    assert definitions.publish(w.store, tid, "form", "memo2", body=new_form, by=fin1) == 1
+
+
+def test_access_roles_must_exist_and_design_keeps_its_author(w: DocWorld) -> None:
+    with pytest.raises(ValidationError) as exc:
+        doc_access.set_rules(w.store, w.who("boss"), "order", {
+            "create": ["finance"], "view": {"ghost": "all", "*": "own"},
+            "act": ["finance", "nope"], "design": ["who"]})
+    assert sorted((p.code, p.source.path) for p in exc.value.problems) == [
+        ("access.unknown_role", "act[1]"), ("access.unknown_role", "design[0]"),
+        ("access.unknown_role", "view.ghost")]
+    with pytest.raises(ValidationError) as exc:
+        doc_access.set_rules(w.store, w.who("boss"), "order", {"act": "finance", "design": [1]})
+    assert sorted(p.source.path for p in exc.value.problems) == ["act", "design"]
+    supervisor(w, "other")
+    with pytest.raises(ValidationError) as exc:  # it would shut its author out
+        doc_access.set_rules(w.store, w.who("other"), "order", {"design": ["finance"]})
+    assert [(p.code, p.source.path) for p in exc.value.problems] == [
+        ("access.design_excludes_you", "design")]
+    assert doc_access.set_rules(w.store, w.who("boss"), "order",
+                                {"design": [], "act": []}).design == ()  # admins only
+    assert refused_code(lambda: doc_access.set_rules(w.store, w.who("other"), "order", {})
+                        )[1].startswith("Only tenant admins may design form 'order'")
+    assert doc_access.get_rules(w.store, w.who("clerk"), "order").as_json() == {
+        "create": None, "view": {}, "submitter_fields": {}, "act": [], "design": []}

@@ -1,5 +1,5 @@
-"""Reading documents: one document, its timeline, and the task boxes people work from
-(my to-do, processed by me, cc to me, initiated by me) with counts."""
+"""Reading documents: one document, its timeline, every task of it, and the task boxes
+people work from (my to-do, processed by me, cc to me, initiated by me) with counts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.flows import instance_from_json
 from engine.services import doc_access
 from engine.services.documents import DocumentView, seen, view
 from engine.services.identity import Principal
@@ -61,6 +62,38 @@ def timeline(store: Store, principal: Principal, document_id: int) -> list[Timel
         doc_access.viewable(uow, principal, document_id)  # 404 for what they may not view
         return [TimelineEntry(e.at, e.actor, e.action, e.comment, dict(e.detail))
                 for e in DocRepo(uow.session).timeline(principal.tenant_id, document_id)]
+
+    return transaction(store, work, write=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentTask:
+    """One task of a document, whoever holds it: open, decided, cancelled or a cc."""
+
+    task: str
+    node: str
+    assignee: str
+    state: str  # pending waiting approved rejected transferred cancelled cc
+    origin: str | None  # resolved admin added_before added_after transfer escalated; cc: None
+    created_at: datetime
+    decided_at: datetime | None
+    comment: str | None  # the comment its holder gave with their decision
+
+
+def tasks(store: Store, principal: Principal, document_id: int) -> list[DocumentTask]:
+    """Every task of a document, oldest first, for whoever may view the document (404
+    otherwise, as for another tenant's); field permissions play no part."""
+    def work(uow: UnitOfWork) -> list[DocumentTask]:
+        doc = doc_access.viewable(uow, principal, document_id)
+        rows = sorted(DocRepo(uow.session).tasks_of(principal.tenant_id, doc.id).values(),
+                      key=lambda r: r.id)
+        instance = instance_from_json(doc.flow) if doc.flow else None
+        origins = {t.id: t.origin.value for t in instance.tasks} if instance else {}
+        comments = {h.task: h.comment for h in instance.history
+                    if h.task is not None and h.comment is not None} if instance else {}
+        return [DocumentTask(r.task_key, r.node, r.assignee, r.state, origins.get(r.task_key),
+                             r.created_at, r.decided_at, comments.get(r.task_key))
+                for r in rows]
 
     return transaction(store, work, write=False)
 

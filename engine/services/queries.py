@@ -602,6 +602,28 @@ def below_reorder(store: Store, tenant_id: int, *, after: int | None = None,
 
 
 @dataclass(frozen=True, slots=True)
+class LocationLock:
+    """A location an open stocktake (count) locks: other postings there answer
+    ``location_locked`` until the count closes."""
+
+    count_id: int
+    location_id: int
+    location_code: str
+    location_name: str
+    since: datetime
+    document_id: int | None  # the stocktake document that opened it, if any
+
+
+def location_locks(store: Store, tenant_id: int, *, after: int | None = None,
+                   limit: int = 50) -> Page[LocationLock]:
+    """The locations locked now, by the counts open at them, oldest first."""
+    return _read(store, lambda repo: _page(
+        repo.location_locks(tenant_id, after=after, limit=limit + 1), limit,
+        lambda r: r.id,
+        lambda rows: [LocationLock(*row) for row in rows]))
+
+
+@dataclass(frozen=True, slots=True)
 class ValuationLine:
     item_id: int
     item_code: str

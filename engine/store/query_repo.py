@@ -367,6 +367,20 @@ class QueryRepo:
             query = query.where(t.Item.id > after)
         return list(self.session.execute(query).all())
 
+    def location_locks(self, tenant_id: int, *, after: int | None, limit: int) -> list[Any]:
+        """(count id, location id, code, name, opened at, document id) of the counts
+        open now — the locations they lock — oldest first."""
+        c = t.CountSession
+        query = (select(c.id, c.location_id, t.Location.code, t.Location.name, c.opened_at,
+                        c.document_id)
+                 .join(t.Location, and_(t.Location.id == c.location_id,
+                                        t.Location.tenant_id == c.tenant_id))
+                 .where(c.tenant_id == tenant_id, c.state == "open")
+                 .order_by(c.id).limit(limit))
+        if after is not None:
+            query = query.where(c.id > after)
+        return list(self.session.execute(query).all())
+
     def valuation(self, tenant_id: int, *, item_ids: Collection[int] | None,
                   after: int | None, limit: int | None) -> list[Any]:
         query = (select(t.ValuationState, t.Item.code, t.Item.name, t.Item.valuation)

@@ -21,6 +21,7 @@ from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from designer.api import idempotency, problems
+from designer.api.examples import errors, named
 from designer.api.schemas import DecimalOut, DecimalString, KeyConverter, Timestamp
 
 API_PREFIX = "/api/v1"
@@ -41,16 +42,18 @@ SECURITY_SCHEMES = {
 
 
 class FlowledgerApi(Api):
-    """flask-smorest's Api with problem+json errors, documented as such."""
+    """flask-smorest's Api with problem+json errors, documented as such (with examples)."""
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = problems.ProblemSchema
+                response["examples"] = errors.examples_for(status)
             prepare_response(response, self.spec, problems.PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
-        default = {"description": "An error (problem details)", "schema": problems.ProblemSchema}
+        default = {"description": "An error (problem details)", "schema": problems.ProblemSchema,
+                   "examples": named(server=("An unexpected error", errors.SERVER_ERROR))}
         prepare_response(default, self.spec, problems.PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 

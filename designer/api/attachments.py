@@ -21,6 +21,7 @@ from marshmallow import Schema, fields
 from werkzeug.datastructures import FileStorage as UploadedFile
 
 from designer import auth, runtime
+from designer.api.examples import attachments as ex
 from designer.api.operation import blueprint, operation
 from designer.api.schemas import Request, text
 from engine.errors import ValidationError
@@ -85,7 +86,7 @@ def _read(upload: UploadedFile) -> bytes:
 @blp.route(f"/documents/<{ID}:document_id>/attachments")
 class AttachmentsView(MethodView):
     @operation(blp, "documents.view", errors=(404,))
-    @blp.response(200, AttachmentList)
+    @blp.response(200, AttachmentList, example=ex.ATTACHMENTS)
     def get(self, document_id: int) -> Any:
         """The document's files, oldest first"""
         return {"items": attachments.listed(_store(), auth.api_principal(), document_id)}
@@ -93,7 +94,7 @@ class AttachmentsView(MethodView):
     @operation(blp, "documents.act", errors=(404, 409))
     @blp.arguments(UploadQuery, location="query")
     @blp.arguments(UploadFiles, location="files")
-    @blp.response(201, AttachmentOut)
+    @blp.response(201, AttachmentOut, example=ex.ATTACHMENT)
     def post(self, args: dict[str, Any], files: dict[str, Any], document_id: int) -> Any:
         """Upload a file to an attachment field (multipart/form-data, part ``file``)"""
         principal = auth.api_principal()

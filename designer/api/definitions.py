@@ -1,8 +1,12 @@
 """Definitions admins author — forms, flows and rule sets: drafts, checks, publishing,
 versions, and dry runs of a rule set against a document.
 
-Writing, checking and dry runs need ``design``; reading published versions needs
-``definitions.view`` (every member: the workspace renders forms from them). A
+Writing, checking and dry runs need ``design`` — and, for a form whose access setting
+(``/forms/{key}/access``) lists ``design`` roles, to be a tenant admin or hold one of
+them: else 403 ``definition.design_denied`` (the form, its flow and rules share the
+key; a key with no published form yet is open to every designer). Reading published
+versions needs ``definitions.view`` (every member: the workspace renders forms from
+them); reading a draft needs ``design`` alone. A
 form, its flow and its rule set share one key. Problems carry a field path
 (``fields[2].min``) or, in rules, the line and column.
 """
@@ -18,6 +22,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from designer import auth, runtime
 from designer.api.doc_schemas import DocumentData, PreviewOut, preview_body, problem_dicts
+from designer.api.examples import definitions as ex
 from designer.api.operation import blueprint, operation
 from designer.api.problems import ProblemItem
 from designer.api.schemas import Cursor, PageQuery, Request, coded, encode_cursor, ident, text
@@ -133,7 +138,7 @@ class DryRunIn(Request):
 class DefinitionsView(MethodView):
     @operation(blp, "definitions.view")
     @blp.arguments(VersionQuery, location="query")
-    @blp.response(200, VersionPage)
+    @blp.response(200, VersionPage, example=ex.VERSIONS)
     def get(self, args: dict[str, Any]) -> Any:
         """Every version and draft (filters: kind, key), by kind, key and version"""
         rows = [r for r in definitions.versions(_store(), _tenant(), args.get("kind"))
@@ -149,7 +154,7 @@ class DefinitionsView(MethodView):
 @blp.route(f"/definitions/<{KIND}:kind>/<{KEY}:key>")
 class LatestView(MethodView):
     @operation(blp, "definitions.view", errors=(404,))
-    @blp.response(200, DefinitionOut)
+    @blp.response(200, DefinitionOut, example=ex.DEFINITION)
     def get(self, kind: str, key: str) -> Any:
         """The newest published version"""
         return definitions.get(_store(), _tenant(), kind, key)
@@ -158,7 +163,7 @@ class LatestView(MethodView):
 @blp.route(f"/definitions/<{KIND}:kind>/<{KEY}:key>/versions/<{VERSION}:version>")
 class VersionView(MethodView):
     @operation(blp, "definitions.view", errors=(404,))
-    @blp.response(200, DefinitionOut)
+    @blp.response(200, DefinitionOut, example=ex.DEFINITION)
     def get(self, kind: str, key: str, version: int) -> Any:
         """One published version (they never change)"""
         return definitions.get(_store(), _tenant(), kind, key, version)
@@ -167,20 +172,20 @@ class VersionView(MethodView):
 @blp.route(f"/definitions/<{KIND}:kind>/<{KEY}:key>/draft")
 class DraftView(MethodView):
     @operation(blp, "design", errors=(404,))
-    @blp.response(200, DefinitionOut)
+    @blp.response(200, DefinitionOut, example=ex.DRAFT_OUT)
     def get(self, kind: str, key: str) -> Any:
         """The draft being edited"""
         return definitions.get(_store(), _tenant(), kind, key, draft=True)
 
     @operation(blp, "design")
-    @blp.arguments(DraftIn)
-    @blp.response(200, CheckedOut)
+    @blp.arguments(DraftIn, examples=ex.DRAFT)
+    @blp.response(200, CheckedOut, example=ex.CHECKED)
     def put(self, data: dict[str, Any], kind: str, key: str) -> Any:
         """Create or replace the draft; answers the problems publishing would refuse"""
         principal = auth.api_principal()
         _same_key(kind, key, data["body"])
         saved = definitions.save_draft(_store(), principal.tenant_id, kind, key, data["body"],
-                                       ctx=auth.call_context(principal))
+                                       ctx=auth.call_context(principal), by=principal)
         return {"kind": kind, "key": key, "ok": not saved.problems,
                 "problems": problem_dicts(saved.problems)}
 
@@ -188,28 +193,31 @@ class DraftView(MethodView):
 @blp.route(f"/definitions/<{KIND}:kind>/<{KEY}:key>/validate")
 class ValidateView(MethodView):
     @operation(blp, "design", errors=(404,))
-    @blp.arguments(CheckIn)
-    @blp.response(200, CheckedOut)
+    @blp.arguments(CheckIn, examples=ex.CHECK)
+    @blp.response(200, CheckedOut, example=ex.PROBLEMS)
     def post(self, data: dict[str, Any], kind: str, key: str) -> Any:
         """Check the draft (or a body) as publishing would; saves nothing"""
+        principal = auth.api_principal()
         if "body" in data:
             _same_key(kind, key, data["body"])
-        found = definitions.validate(_store(), _tenant(), kind, key, data.get("body"))
+        found = definitions.validate(_store(), principal.tenant_id, kind, key, data.get("body"),
+                                     by=principal)
         return {"kind": kind, "key": key, "ok": not found, "problems": problem_dicts(found)}
 
 
 @blp.route(f"/definitions/<{KIND}:kind>/<{KEY}:key>/publish")
 class PublishView(MethodView):
     @operation(blp, "design", errors=(404,))
-    @blp.arguments(CheckIn)
-    @blp.response(201, PublishedOut)
+    @blp.arguments(CheckIn, examples=ex.PUBLISH)
+    @blp.response(201, PublishedOut, example=ex.PUBLISHED)
     def post(self, data: dict[str, Any], kind: str, key: str) -> Any:
         """Publish the draft (or a body) as the next version; 422 lists every problem"""
         principal = auth.api_principal()
         if "body" in data:
             _same_key(kind, key, data["body"])
         version = definitions.publish(_store(), principal.tenant_id, kind, key,
-                                      body=data.get("body"), ctx=auth.call_context(principal))
+                                      body=data.get("body"), ctx=auth.call_context(principal),
+                                      by=principal)
         where = f"/api/v1/definitions/{kind}/{key}/versions/{version}"
         return {"kind": kind, "key": key, "version": version}, 201, {"Location": where}
 
@@ -217,8 +225,8 @@ class PublishView(MethodView):
 @blp.route(f"/definitions/rules/<{KEY}:key>/dry-run")
 class DryRunView(MethodView):
     @operation(blp, "design", errors=(404,))
-    @blp.arguments(DryRunIn)
-    @blp.response(200, PreviewOut)
+    @blp.arguments(DryRunIn, examples=ex.DRY_RUN)
+    @blp.response(200, PreviewOut, example=ex.DRY_RUN_OUT)
     def post(self, data: dict[str, Any], key: str) -> Any:
         """What the rule set would post for a document on an event; nothing is kept"""
         principal, store = auth.api_principal(), _store()
@@ -238,7 +246,7 @@ class DryRunView(MethodView):
         form = definitions.get(store, principal.tenant_id, "form", key, form_version)
         seen = preview.dry_run(store, principal.tenant_id, text_, form.body, values or {},
                                data["event"], document_id=document_id,
-                               ctx=auth.call_context(principal))
+                               ctx=auth.call_context(principal), by=principal)
         return preview_body(seen)
 
 

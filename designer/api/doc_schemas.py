@@ -106,6 +106,25 @@ class OutcomeOut(Schema):
         "description": "true: the same action had already taken effect; nothing changed"})
 
 
+class DocumentTaskOut(Schema):
+    task = fields.String(required=True, metadata={"example": "finance.1.2"})
+    node = fields.String(required=True, metadata={"example": "finance"})
+    assignee = fields.String(required=True, metadata={"description": "username"})
+    state = fields.String(required=True, metadata={
+        "description": "pending, waiting, approved, rejected, transferred, cancelled or cc"})
+    origin = fields.String(allow_none=True, metadata={
+        "description": "why it exists: resolved, admin, added_before, added_after, transfer, "
+                       "escalated (null for a cc)"})
+    created_at = fields.DateTime(required=True)
+    decided_at = fields.DateTime(allow_none=True)
+    comment = fields.String(allow_none=True, metadata={"description": "given with the "
+                                                                      "decision"})
+
+
+class DocumentTasksOut(Schema):
+    items = fields.List(fields.Nested(DocumentTaskOut), required=True)
+
+
 # previews ------------------------------------------------------------------------------------
 
 class MovementLineOut(Schema):

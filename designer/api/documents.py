@@ -7,7 +7,9 @@ create its documents (others: 403 ``document.create_denied``) and what each role
 view — own, department or all (a document one may not view answers 404, like another
 tenant's). Fields hidden at the reader's flow node are left out of what they read.
 Whose turn an action is, the document's flow decides (someone else's task answers
-403). A refusal by the ledger answers 409 with its code and the rule line and
+403); cancelling, and reminding or commenting on a document one is neither the
+submitter of nor involved in, are for tenant admins and the form's ``act`` roles
+(others: 403 ``document.act_denied``). A refusal by the ledger answers 409 with its code and the rule line and
 document line behind it (``source``: ``line``, ``column``, ``path: lines[1]``).
 """
 
@@ -20,10 +22,18 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from designer import auth, runtime
-from designer.api.doc_schemas import DocumentData, DocumentOut, OutcomeOut, PreviewOut, preview_body
+from designer.api.doc_schemas import (
+    DocumentData,
+    DocumentOut,
+    DocumentTasksOut,
+    OutcomeOut,
+    PreviewOut,
+    preview_body,
+)
+from designer.api.examples import documents as ex
 from designer.api.operation import blueprint, operation
 from designer.api.schemas import Cursor, PageQuery, Request, encode_cursor, text
-from engine.services import doc_access, doc_queries, documents, preview
+from engine.services import access_rules, doc_access, doc_queries, documents, preview
 from engine.services.documents import ActionRequest, Outcome
 from engine.store import Store
 
@@ -144,7 +154,7 @@ def _located(document_id: int) -> dict[str, str]:
 class DocumentsView(MethodView):
     @operation(blp, "documents.view")
     @blp.arguments(DocumentQuery, location="query")
-    @blp.response(200, DocumentPage)
+    @blp.response(200, DocumentPage, example=ex.DOCUMENTS)
     def get(self, args: dict[str, Any]) -> Any:
         """Documents, newest first (filters: form, status, submitter)"""
         limit = args["limit"]
@@ -156,8 +166,8 @@ class DocumentsView(MethodView):
                 "next_cursor": encode_cursor(found[limit - 1].id) if more else None}
 
     @operation(blp, "documents.create", errors=(404,))
-    @blp.arguments(NewDocument)
-    @blp.response(201, DocumentOut)
+    @blp.arguments(NewDocument, examples=ex.NEW_DOCUMENT)
+    @blp.response(201, DocumentOut, example=ex.DRAFT)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a draft (checked as far as it goes: types, not required fields)"""
         principal = auth.api_principal()
@@ -169,8 +179,8 @@ class DocumentsView(MethodView):
 @blp.route("/documents/submit")
 class SubmitNewView(MethodView):
     @operation(blp, "documents.create", errors=(404, 409))
-    @blp.arguments(SubmitNew)
-    @blp.response(201, OutcomeOut)
+    @blp.arguments(SubmitNew, examples=ex.SUBMIT_NEW)
+    @blp.response(201, OutcomeOut, example=ex.SUBMITTED)
     def post(self, data: dict[str, Any]) -> Any:
         """Create and submit at once (nothing is kept if it is refused)"""
         principal = auth.api_principal()
@@ -183,14 +193,14 @@ class SubmitNewView(MethodView):
 @blp.route(f"/documents/<{ID}:document_id>")
 class OneDocumentView(MethodView):
     @operation(blp, "documents.view", errors=(404,))
-    @blp.response(200, DocumentOut)
+    @blp.response(200, DocumentOut, example=ex.DOCUMENT)
     def get(self, document_id: int) -> Any:
         """One document with its open tasks"""
         return doc_queries.get(_store(), auth.api_principal(), document_id)
 
     @operation(blp, "documents.create", errors=(404, 409))
-    @blp.arguments(DraftData)
-    @blp.response(200, DocumentOut)
+    @blp.arguments(DraftData, example=ex.DRAFT_DATA)
+    @blp.response(200, DocumentOut, example=ex.DRAFT)
     def put(self, data: dict[str, Any], document_id: int) -> Any:
         """Replace a draft's data (only its creator, only while it is a draft)"""
         principal = auth.api_principal()
@@ -201,8 +211,8 @@ class OneDocumentView(MethodView):
 @blp.route(f"/documents/<{ID}:document_id>/submit")
 class SubmitView(MethodView):
     @operation(blp, "documents.create", errors=(404, 409))
-    @blp.arguments(SubmitIn)
-    @blp.response(200, OutcomeOut)
+    @blp.arguments(SubmitIn, examples=ex.SUBMIT)
+    @blp.response(200, OutcomeOut, example=ex.SUBMITTED)
     def post(self, data: dict[str, Any], document_id: int) -> Any:
         """Submit a draft: validate, number it, start its flow, post the rules' effects"""
         principal = auth.api_principal()
@@ -214,8 +224,8 @@ class SubmitView(MethodView):
 @blp.route(f"/documents/<{ID}:document_id>/actions")
 class ActionView(MethodView):
     @operation(blp, "documents.act", errors=(404, 409))
-    @blp.arguments(ActionIn)
-    @blp.response(200, OutcomeOut)
+    @blp.arguments(ActionIn, examples=ex.ACTION)
+    @blp.response(200, OutcomeOut, example=ex.ACTED)
     def post(self, data: dict[str, Any], document_id: int) -> Any:
         """Approve, reject (or return), transfer, add an approver, withdraw, remind,
         comment or cancel; repeating a decision changes nothing (repeated: true)"""
@@ -227,8 +237,8 @@ class ActionView(MethodView):
 @blp.route(f"/documents/<{ID}:document_id>/preview")
 class PreviewView(MethodView):
     @operation(blp, "documents.act", errors=(404, 409))
-    @blp.arguments(ActionIn)
-    @blp.response(200, PreviewOut)
+    @blp.arguments(ActionIn, examples=ex.ACTION)
+    @blp.response(200, PreviewOut, example=ex.PREVIEW)
     def post(self, data: dict[str, Any], document_id: int) -> Any:
         """What an action would do — movements, batches picked, balances after, or the
         refusal — without doing it"""
@@ -241,10 +251,20 @@ class PreviewView(MethodView):
 @blp.route(f"/documents/<{ID}:document_id>/timeline")
 class TimelineView(MethodView):
     @operation(blp, "documents.view", errors=(404,))
-    @blp.response(200, TimelineOut(many=True))
+    @blp.response(200, TimelineOut(many=True), example=ex.TIMELINE)
     def get(self, document_id: int) -> Any:
         """What happened to the document, oldest first"""
         return doc_queries.timeline(_store(), auth.api_principal(), document_id)
+
+
+@blp.route(f"/documents/<{ID}:document_id>/tasks")
+class DocumentTasksView(MethodView):
+    @operation(blp, "documents.view", errors=(404,))
+    @blp.response(200, DocumentTasksOut, example=ex.TASKS)
+    def get(self, document_id: int) -> Any:
+        """Every task of the document, whoever holds it — open, decided, cancelled, cc —
+        oldest first"""
+        return {"items": doc_queries.tasks(_store(), auth.api_principal(), document_id)}
 
 
 # tasks ----------------------------------------------------------------------------------------
@@ -252,7 +272,7 @@ class TimelineView(MethodView):
 @blp.route("/tasks/counts")
 class CountsView(MethodView):
     @operation(blp, "documents.view")
-    @blp.response(200, CountsOut)
+    @blp.response(200, CountsOut, example=ex.COUNTS)
     def get(self) -> Any:
         """How many tasks are in each of my boxes (the badge numbers)"""
         return doc_queries.counts(_store(), auth.api_principal())
@@ -262,7 +282,7 @@ class CountsView(MethodView):
 class BoxView(MethodView):
     @operation(blp, "documents.view")
     @blp.arguments(BoxQuery, location="query")
-    @blp.response(200, BoxOut)
+    @blp.response(200, BoxOut, example=ex.BOX)
     def get(self, args: dict[str, Any], box: str) -> Any:
         """My to-do, processed, cc or initiated box, newest first"""
         return {"items": doc_queries.box(_store(), auth.api_principal(), box, args["limit"])}
@@ -273,48 +293,76 @@ class BoxView(MethodView):
 ROLE = text(63)
 
 
+ACCESS_DOC = {
+    "create": "roles that may create documents of the form; null: every member",
+    "view": "per role (\"*\": every member): own, department or all",
+    "submitter_fields": "the submitter's field permissions (hidden / read / edit; "
+                        "default edit)",
+    "act": "roles whose members act for the form on the documents they may view: cancel "
+           "approved ones (postings reversed), remind and comment on any; tenant admins "
+           "always may. Others get 403 document.act_denied. null: tenant admins only. "
+           "Task actions stay with the task's holder, withdraw with the submitter",
+    "design": "roles that may change the form, its flow and rules (drafts, checks, "
+              "publishing, dry runs) and this setting — besides tenant admins, and on top "
+              "of the design permission. Others get 403 definition.design_denied. null: "
+              "whoever holds design",
+}
+
+
+def _roles(name: str, example: list[str]) -> fields.List:
+    return fields.List(ROLE, allow_none=True, load_default=None, validate=validate.Length(
+        max=access_rules.MAX_ROLES), metadata={"description": ACCESS_DOC[name],
+                                               "example": example})
+
+
 class AccessIn(Request):
-    create = fields.List(ROLE, allow_none=True, load_default=None,
-                         validate=validate.Length(max=doc_access.MAX_ROLES), metadata={
-                             "description": "roles that may create documents of the form; "
-                                            "null: every member", "example": ["clerk"]})
+    create = _roles("create", ["clerk"])
     view = fields.Dict(keys=ROLE, values=fields.String(validate=validate.OneOf(
-        doc_access.SCOPES)), load_default=dict, validate=validate.Length(
-        max=doc_access.MAX_ROLES), metadata={
-        "description": "per role (\"*\": every member): own, department or all",
+        access_rules.SCOPES)), load_default=dict, validate=validate.Length(
+        max=access_rules.MAX_ROLES), metadata={
+        "description": ACCESS_DOC["view"],
         "example": {"store_manager": "department", "finance": "all", "*": "own"}})
     submitter_fields = fields.Dict(keys=text(127), values=fields.String(
-        validate=validate.OneOf(doc_access.LEVELS)), load_default=dict,
-        validate=validate.Length(max=doc_access.MAX_ROLES), metadata={
-            "description": "the submitter's field permissions (hidden / read / edit; "
-                           "default edit)", "example": {"cost": "hidden"}})
+        validate=validate.OneOf(access_rules.LEVELS)), load_default=dict,
+        validate=validate.Length(max=access_rules.MAX_ROLES), metadata={
+            "description": ACCESS_DOC["submitter_fields"], "example": {"cost": "hidden"}})
+    act = _roles("act", ["store_manager"])
+    design = _roles("design", ["purchasing_lead"])
 
 
 class AccessOut(Schema):
     form = fields.String(required=True)
-    create = fields.List(fields.String(), required=True, allow_none=True)
-    view = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    create = fields.List(fields.String(), required=True, allow_none=True,
+                         metadata={"description": ACCESS_DOC["create"]})
+    view = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                       metadata={"description": ACCESS_DOC["view"]})
     submitter_fields = fields.Dict(keys=fields.String(), values=fields.String(),
-                                   required=True)
+                                   required=True,
+                                   metadata={"description": ACCESS_DOC["submitter_fields"]})
+    act = fields.List(fields.String(), required=True, allow_none=True,
+                      metadata={"description": ACCESS_DOC["act"]})
+    design = fields.List(fields.String(), required=True, allow_none=True,
+                         metadata={"description": ACCESS_DOC["design"]})
 
 
-def _access(key: str, rules: doc_access.AccessRules) -> dict[str, Any]:
+def _access(key: str, rules: access_rules.AccessRules) -> dict[str, Any]:
     return {"form": key, **rules.as_json()}
 
 
 @blp.route(f"/forms/<{KEY}:key>/access")
 class FormAccessView(MethodView):
     @operation(blp, "definitions.view", errors=(404,))
-    @blp.response(200, AccessOut)
+    @blp.response(200, AccessOut, example=ex.ACCESS)
     def get(self, key: str) -> Any:
-        """Who may create the form's documents and what each role may view"""
+        """Who may create, view and act on the form's documents, and who may design it"""
         return _access(key, doc_access.get_rules(_store(), auth.api_principal(), key))
 
     @operation(blp, "design", errors=(404,))
-    @blp.arguments(AccessIn)
-    @blp.response(200, AccessOut)
+    @blp.arguments(AccessIn, example=ex.ACCESS_IN)
+    @blp.response(200, AccessOut, example=ex.ACCESS)
     def put(self, data: dict[str, Any], key: str) -> Any:
-        """Set who may create the form's documents and what each role may view"""
+        """Set who may create, view and act on the form's documents, and who may design
+        it (only those who may design the form: else 403 definition.design_denied)"""
         principal = auth.api_principal()
         return _access(key, doc_access.set_rules(_store(), principal, key, data,
                                                  ctx=auth.call_context(principal)))

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 
 import engine
 from designer import runtime
+from designer.api.examples import health as ex
 from engine.services import system
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Liveness and readiness")
@@ -40,8 +41,9 @@ class Health(Schema):
 @blp.route("/health")
 class HealthView(MethodView):
     @blp.doc(**_PUBLIC)
-    @blp.response(200, Health)
-    @blp.alt_response(503, schema=Health, description="A required service is down")
+    @blp.response(200, Health, example=ex.HEALTHY)
+    @blp.alt_response(503, schema=Health, description="A required service is down",
+                      example=ex.DEGRADED)
     def get(self) -> Any:
         rt = runtime(current_app)
         db = system.database_health(rt.store)

@@ -14,6 +14,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from designer import auth, runtime
+from designer.api.examples import identity as ex
 from designer.api.operation import blueprint, operation
 from designer.api.schemas import (
     PageQuery,
@@ -175,7 +176,7 @@ Tokens = page_schema(TokenOut, "TokenPage")
 @blp.route("/tenants")
 class TenantsView(MethodView):
     @operation(blp, auth.ADMIN)
-    @blp.response(200, TenantOut(many=True))
+    @blp.response(200, TenantOut(many=True), example=ex.TENANTS)
     def get(self) -> Any:
         """Tenants you administer through this credential (the credential's own tenant)"""
         principal = auth.api_principal()
@@ -188,7 +189,7 @@ class TenantsView(MethodView):
 class UsersView(MethodView):
     @operation(blp, "identity.view")
     @blp.arguments(MemberQuery, location="query")
-    @blp.response(200, Members)
+    @blp.response(200, Members, example=ex.MEMBERS)
     def get(self, args: dict[str, Any]) -> Any:
         """Members of your tenant (filters: q, role, department_id, admin)"""
         principal = auth.api_principal()
@@ -198,8 +199,8 @@ class UsersView(MethodView):
             after=args.get("cursor"), limit=args["limit"]))
 
     @operation(blp, auth.ADMIN, errors=(404, 409))
-    @blp.arguments(NewUser)
-    @blp.response(201, NewUserOut)
+    @blp.arguments(NewUser, example=ex.NEW_USER)
+    @blp.response(201, NewUserOut, example=ex.NEW_USER_OUT)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a user in your tenant (a password is generated when none is given)"""
         principal = auth.api_principal()
@@ -219,7 +220,7 @@ class UsersView(MethodView):
 @blp.route(f"/users/<{ID}:user_id>")
 class UserView(MethodView):
     @operation(blp, "identity.view", errors=(404,))
-    @blp.response(200, MemberOut)
+    @blp.response(200, MemberOut, example=ex.MEMBER)
     def get(self, user_id: int) -> Any:
         """One member of your tenant"""
         return queries.member(_store(), auth.api_principal().tenant_id, user_id)
@@ -228,8 +229,8 @@ class UserView(MethodView):
 @blp.route(f"/users/<{ID}:user_id>/membership")
 class MembershipView(MethodView):
     @operation(blp, auth.ADMIN, errors=(404,))
-    @blp.arguments(MembershipPatch)
-    @blp.response(200, MemberOut)
+    @blp.arguments(MembershipPatch, example=ex.MEMBERSHIP)
+    @blp.response(200, MemberOut, example=ex.MOVED)
     def patch(self, data: dict[str, Any], user_id: int) -> Any:
         """Move a member to a department (or none)"""
         principal, store = auth.api_principal(), _store()
@@ -242,8 +243,8 @@ class MembershipView(MethodView):
 @blp.route(f"/users/<{ID}:user_id>/roles")
 class UserRolesView(MethodView):
     @operation(blp, auth.ADMIN, errors=(404,))
-    @blp.arguments(RoleGrant)
-    @blp.response(200, MemberOut)
+    @blp.arguments(RoleGrant, example=ex.ROLE_GRANT)
+    @blp.response(200, MemberOut, example=ex.GRANTED)
     def post(self, data: dict[str, Any], user_id: int) -> Any:
         """Grant a role to a member (granting it again changes nothing)"""
         principal, store = auth.api_principal(), _store()
@@ -259,15 +260,15 @@ class UserRolesView(MethodView):
 class RolesView(MethodView):
     @operation(blp, "identity.view")
     @blp.arguments(PageQuery, location="query")
-    @blp.response(200, Roles)
+    @blp.response(200, Roles, example=ex.ROLES)
     def get(self, args: dict[str, Any]) -> Any:
         """Roles of your tenant"""
         return page_body(queries.roles(_store(), auth.api_principal().tenant_id,
                                        after=args.get("cursor"), limit=args["limit"]))
 
     @operation(blp, auth.ADMIN, errors=(409,))
-    @blp.arguments(NewRole)
-    @blp.response(201, RoleOut)
+    @blp.arguments(NewRole, example=ex.NEW_ROLE)
+    @blp.response(201, RoleOut, example=ex.ROLE)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a role (its key may be a permission name, see docs/api.md)"""
         principal = auth.api_principal()
@@ -280,7 +281,7 @@ class RolesView(MethodView):
 class DepartmentsView(MethodView):
     @operation(blp, "identity.view")
     @blp.arguments(DepartmentQuery, location="query")
-    @blp.response(200, Departments)
+    @blp.response(200, Departments, example=ex.DEPARTMENTS)
     def get(self, args: dict[str, Any]) -> Any:
         """Departments of your tenant (a tree through parent_id)"""
         return page_body(queries.departments(
@@ -288,8 +289,8 @@ class DepartmentsView(MethodView):
             after=args.get("cursor"), limit=args["limit"]))
 
     @operation(blp, auth.ADMIN, errors=(404, 409))
-    @blp.arguments(NewDepartment)
-    @blp.response(201, DepartmentOut)
+    @blp.arguments(NewDepartment, example=ex.NEW_DEPARTMENT)
+    @blp.response(201, DepartmentOut, example=ex.DEPARTMENT)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a department, optionally under a parent and with a head"""
         principal, store = auth.api_principal(), _store()
@@ -318,7 +319,7 @@ def _visible_token(principal: Principal, token_id: int) -> queries.TokenInfo:
 class TokensView(MethodView):
     @operation(blp, None)
     @blp.arguments(TokenQuery, location="query")
-    @blp.response(200, Tokens)
+    @blp.response(200, Tokens, example=ex.TOKENS)
     def get(self, args: dict[str, Any]) -> Any:
         """API tokens: your own, or (admins) anyone's in the tenant; secrets never shown"""
         principal = auth.api_principal()
@@ -333,8 +334,8 @@ class TokensView(MethodView):
             limit=args["limit"]))
 
     @operation(blp, None, errors=(404,))
-    @blp.arguments(NewToken)
-    @blp.response(201, NewTokenOut)
+    @blp.arguments(NewToken, example=ex.NEW_TOKEN)
+    @blp.response(201, NewTokenOut, example=ex.NEW_TOKEN_OUT)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an API token (the secret is in this response only)"""
         principal, store = auth.api_principal(), _store()
@@ -351,7 +352,7 @@ class TokensView(MethodView):
 @blp.route(f"/tokens/<{ID}:token_id>")
 class TokenView(MethodView):
     @operation(blp, None, errors=(404,))
-    @blp.response(200, TokenOut)
+    @blp.response(200, TokenOut, example=ex.TOKEN)
     def get(self, token_id: int) -> Any:
         """One API token (without its secret)"""
         return _visible_token(auth.api_principal(), token_id)

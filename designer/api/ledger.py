@@ -18,6 +18,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from designer import auth, runtime
 from designer.api import external, problems
+from designer.api.examples import ledger as ex
 from designer.api.operation import blueprint, operation
 from designer.api.problems import PostingFailed
 from designer.api.schemas import Request, Timestamp, coded, cost_field, ident, quantity, text
@@ -181,9 +182,10 @@ def _posted(result: PostingResult, document_id: int) -> dict[str, Any]:
 @blp.route("/ledger/postings")
 class PostingsView(MethodView):
     @operation(blp, "ledger.post", errors=(404, 409))
-    @blp.arguments(PostingIn)
-    @blp.response(201, PostingOut, description="Posted")
-    @blp.alt_response(200, schema=PostingOut, description="Posted before: the original result")
+    @blp.arguments(PostingIn, examples=ex.POSTING)
+    @blp.response(201, PostingOut, description="Posted", example=ex.POSTED)
+    @blp.alt_response(200, schema=PostingOut, description="Posted before: the original result",
+                      example=ex.POSTED_BEFORE)
     def post(self, data: dict[str, Any]) -> Any:
         """Post one document event's effects together, or none of them"""
         principal = auth.api_principal()
@@ -280,8 +282,8 @@ def _sale_result(planned: external.PlannedSale, result: PostingResult | None) ->
 @blp.route("/sales/batch")
 class SalesBatchView(MethodView):
     @operation(blp, "sales.post")
-    @blp.arguments(SalesBatchIn)
-    @blp.response(200, SalesBatchOut)
+    @blp.arguments(SalesBatchIn, example=ex.SALES)
+    @blp.response(200, SalesBatchOut, example=ex.SALES_RESULTS)
     def post(self, data: dict[str, Any]) -> Any:
         """Post many POS sales (an offline till syncing its day); each gets its own result"""
         principal, store = auth.api_principal(), _store()

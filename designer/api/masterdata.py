@@ -15,6 +15,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from designer import auth, runtime
+from designer.api.examples import masterdata as ex
 from designer.api.operation import blueprint, operation
 from designer.api.schemas import (
     DecimalOut,
@@ -94,7 +95,7 @@ Items = page_schema(ItemOut, "ItemPage")
 class ItemsView(MethodView):
     @operation(blp, "masterdata.view")
     @blp.arguments(ItemQuery, location="query")
-    @blp.response(200, Items)
+    @blp.response(200, Items, example=ex.ITEMS)
     def get(self, args: dict[str, Any]) -> Any:
         """Items (filters: q, tracking)"""
         return page_body(queries.items(_store(), _tenant(), q=args.get("q"),
@@ -102,8 +103,8 @@ class ItemsView(MethodView):
                                        after=args.get("cursor"), limit=args["limit"]))
 
     @operation(blp, "masterdata.edit", errors=(409,))
-    @blp.arguments(NewItem)
-    @blp.response(201, ItemOut)
+    @blp.arguments(NewItem, examples=ex.NEW_ITEM)
+    @blp.response(201, ItemOut, example=ex.ITEM)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an item with its units"""
         store, tenant = _store(), _tenant()
@@ -119,7 +120,7 @@ class ItemsView(MethodView):
 @blp.route(f"/items/<{ID}:item_id>")
 class ItemView(MethodView):
     @operation(blp, "masterdata.view", errors=(404,))
-    @blp.response(200, ItemOut)
+    @blp.response(200, ItemOut, example=ex.ITEM)
     def get(self, item_id: int) -> Any:
         """One item"""
         return queries.item(_store(), _tenant(), item_id)
@@ -173,7 +174,7 @@ def _node(node: queries.LocationNode) -> dict[str, Any]:
 class LocationsView(MethodView):
     @operation(blp, "masterdata.view")
     @blp.arguments(LocationQuery, location="query")
-    @blp.response(200, Locations)
+    @blp.response(200, Locations, example=ex.LOCATIONS)
     def get(self, args: dict[str, Any]) -> Any:
         """Locations (filters: kind, parent_id)"""
         return page_body(queries.locations(_store(), _tenant(), kind=args.get("kind"),
@@ -181,8 +182,8 @@ class LocationsView(MethodView):
                                            after=args.get("cursor"), limit=args["limit"]))
 
     @operation(blp, "masterdata.edit", errors=(404, 409))
-    @blp.arguments(NewLocation)
-    @blp.response(201, LocationOut)
+    @blp.arguments(NewLocation, examples=ex.NEW_LOCATION)
+    @blp.response(201, LocationOut, example=ex.LOCATION)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a location (internal ones may sit under an internal parent)"""
         store, tenant = _store(), _tenant()
@@ -197,7 +198,7 @@ class LocationsView(MethodView):
 class LocationTreeView(MethodView):
     @operation(blp, "masterdata.view", errors=(404,))
     @blp.arguments(TreeQuery, location="query")
-    @blp.response(200, LocationNodeOut(many=True))
+    @blp.response(200, LocationNodeOut(many=True), example=ex.TREE)
     def get(self, args: dict[str, Any]) -> Any:
         """Locations as a tree: company › warehouse/store › zone/shelf (virtual ones at root)"""
         tree = queries.location_tree(_store(), _tenant(), args.get("root_id"))
@@ -207,7 +208,7 @@ class LocationTreeView(MethodView):
 @blp.route(f"/locations/<{ID}:location_id>")
 class LocationView(MethodView):
     @operation(blp, "masterdata.view", errors=(404,))
-    @blp.response(200, LocationOut)
+    @blp.response(200, LocationOut, example=ex.LOCATION)
     def get(self, location_id: int) -> Any:
         """One location"""
         return queries.location(_store(), _tenant(), location_id)
@@ -244,7 +245,7 @@ Batches = page_schema(BatchOut, "BatchPage")
 class BatchesView(MethodView):
     @operation(blp, "masterdata.view")
     @blp.arguments(BatchQuery, location="query")
-    @blp.response(200, Batches)
+    @blp.response(200, Batches, example=ex.BATCHES)
     def get(self, args: dict[str, Any]) -> Any:
         """Batches (filters: item_id, code, expires_before)"""
         return page_body(queries.batches(
@@ -253,8 +254,8 @@ class BatchesView(MethodView):
             limit=args["limit"]))
 
     @operation(blp, "masterdata.edit", errors=(404, 409))
-    @blp.arguments(NewBatch)
-    @blp.response(201, BatchOut)
+    @blp.arguments(NewBatch, example=ex.NEW_BATCH)
+    @blp.response(201, BatchOut, example=ex.BATCH)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a batch, or return the existing one with that code (same expiry)"""
         store, tenant = _store(), _tenant()
@@ -268,7 +269,7 @@ class BatchesView(MethodView):
 @blp.route(f"/batches/<{ID}:batch_id>")
 class BatchView(MethodView):
     @operation(blp, "masterdata.view", errors=(404,))
-    @blp.response(200, BatchOut)
+    @blp.response(200, BatchOut, example=ex.BATCH)
     def get(self, batch_id: int) -> Any:
         """One batch"""
         return queries.batch(_store(), _tenant(), batch_id)
@@ -336,7 +337,7 @@ Boms = page_schema(BomOut, "BomPage")
 class BomsView(MethodView):
     @operation(blp, "masterdata.view")
     @blp.arguments(BomQuery, location="query")
-    @blp.response(200, Boms)
+    @blp.response(200, Boms, example=ex.BOMS)
     def get(self, args: dict[str, Any]) -> Any:
         """BOMs and recipes (filters: item_id, kind)"""
         return page_body(queries.boms(_store(), _tenant(), item_id=args.get("item_id"),
@@ -347,14 +348,14 @@ class BomsView(MethodView):
 @blp.route(f"/items/<{ID}:item_id>/boms/<{KIND}:kind>")
 class ItemBomView(MethodView):
     @operation(blp, "masterdata.view", errors=(404,))
-    @blp.response(200, BomOut)
+    @blp.response(200, BomOut, example=ex.BOM)
     def get(self, item_id: int, kind: str) -> Any:
         """An item's BOM or recipe"""
         return queries.bom(_store(), _tenant(), item_id, BomKind(kind))
 
     @operation(blp, "masterdata.edit", errors=(404,))
-    @blp.arguments(BomIn)
-    @blp.response(200, BomOut)
+    @blp.arguments(BomIn, example=ex.BOM_IN)
+    @blp.response(200, BomOut, example=ex.BOM)
     def put(self, data: dict[str, Any], item_id: int, kind: str) -> Any:
         """Set (create or replace) an item's BOM or recipe; a cycle is refused with its path"""
         store, tenant = _store(), _tenant()
@@ -371,7 +372,7 @@ class ItemBomView(MethodView):
 class ExplosionView(MethodView):
     @operation(blp, "masterdata.view", errors=(404,))
     @blp.arguments(ExplodeQuery, location="query")
-    @blp.response(200, ExplodedOut(many=True))
+    @blp.response(200, ExplodedOut(many=True), example=ex.EXPLODED)
     def get(self, args: dict[str, Any], item_id: int, kind: str) -> Any:
         """Preview what a quantity of the item needs (components in base units; posts nothing)"""
         return list(queries.explode(_store(), _tenant(), item_id, args["qty"],

@@ -186,7 +186,7 @@ def validation_response(messages: Mapping[str, Any]) -> Response:
                                                         "message": lead.get(lang())}, 422)
 
 
-_HTTP_CODES = {400: "request.bad", 401: "auth.required", 403: "auth.forbidden",
+HTTP_CODES = {400: "request.bad", 401: "auth.required", 403: "auth.forbidden",
                404: "http.not_found", 405: "http.method_not_allowed",
                406: "http.not_acceptable", 409: "http.conflict", 413: "request.too_large",
                415: "request.unsupported_media_type", 429: "http.too_many_requests",
@@ -198,7 +198,7 @@ def http_error(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     if status == 422 and "messages" in data:
         return validation_response(data["messages"])
-    code = _HTTP_CODES.get(status, f"http.{status}")
+    code = HTTP_CODES.get(status, f"http.{status}")
     text = error.description if status < 500 else "Internal error: the request was not done"
     message = Message(str(text), str(text) if status < 500 else "服务器内部错误：请求未完成")
     problem = {"code": code, "message": message.get(lang()), "source": {}}

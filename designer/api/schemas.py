@@ -221,3 +221,18 @@ class KeyConverter(BaseConverter):
     regex = r"[A-Za-z][A-Za-z0-9_]{0,62}"
     openapi = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_]{0,62}$",
                "example": "transfer"}
+
+
+# stock locks (GET /stock/locks) ---------------------------------------------------------
+
+class LocationLockOut(Schema):
+    count_id = fields.Integer(required=True, metadata={"description": "the open count"})
+    location_id = fields.Integer(required=True)
+    location_code = fields.String(required=True, metadata={"example": "S1"})
+    location_name = fields.String(required=True)
+    since = fields.DateTime(required=True, metadata={"description": "when the count opened"})
+    document_id = fields.Integer(allow_none=True, metadata={
+        "description": "the stocktake document that locked it (null: opened otherwise)"})
+
+
+LocationLockPage = page_schema(LocationLockOut, "LocationLockPage")

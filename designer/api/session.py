@@ -10,6 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from marshmallow import Schema, fields
 
 from designer import auth, runtime
+from designer.api.examples import session as ex
 from designer.api.operation import blueprint, operation
 from designer.api.schemas import Request, text
 from engine.services import identity
@@ -57,14 +58,14 @@ def me(principal: Principal, credential: str) -> dict[str, Any]:
 @blp.route("/session")
 class SessionView(MethodView):
     @operation(blp, None)
-    @blp.response(200, Me)
+    @blp.response(200, Me, example=ex.ME)
     def get(self) -> Any:
         """The signed-in user, their tenant and permissions"""
         return me(auth.api_principal(), g.api_credential)
 
     @operation(blp, None, public=True, errors=(401, 429))
-    @blp.arguments(SignIn)
-    @blp.response(200, Me)
+    @blp.arguments(SignIn, example=ex.SIGN_IN)
+    @blp.response(200, Me, example=ex.SIGNED_IN)
     def post(self, data: dict[str, Any]) -> Any:
         """Sign in with a password: sets the session cookie (rate-limited per address)"""
         principal = identity.authenticate(runtime(current_app).store, data["username"],

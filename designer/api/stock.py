@@ -1,6 +1,6 @@
 """Stock reports: balances with totals, movements, batches near expiry, items below
-their reorder point, and the valuation summary. Read-only; ``stock.view`` (the
-valuation needs ``stock.value``)."""
+their reorder point, the valuation summary, and the locations open stocktakes lock.
+Read-only; ``stock.view`` (the valuation needs ``stock.value``)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from designer import auth, runtime
+from designer.api.examples import stock as ex
 from designer.api.operation import blueprint, operation
 from designer.api.schemas import (
     Cursor,
     DecimalOut,
+    LocationLockPage,
     PageQuery,
     Timestamp,
     encode_cursor,
@@ -27,7 +29,8 @@ from designer.api.schemas import (
 from engine.services import queries
 from engine.store import Store
 
-blp = blueprint("stock", "Balances, movements, expiry, reorder and valuation reports")
+blp = blueprint("stock", "Balances, movements, expiry, reorder and valuation reports, "
+                         "location locks")
 IDS = fields.List(ident(strict=False), validate=validate.Length(max=100))
 
 
@@ -85,7 +88,7 @@ Balances = page_schema(BalanceOut, "BalancePage",
 class BalancesView(MethodView):
     @operation(blp, "stock.view", errors=(404,))
     @blp.arguments(BalanceQuery, location="query")
-    @blp.response(200, Balances)
+    @blp.response(200, Balances, example=ex.BALANCES)
     def get(self, args: dict[str, Any]) -> Any:
         """On hand, reserved and available by item / location / batch, with totals"""
         group = args["group_by"]
@@ -142,7 +145,7 @@ Movements = page_schema(MovementOut, "MovementPage")
 class MovementsView(MethodView):
     @operation(blp, "stock.view")
     @blp.arguments(MovementQuery, location="query")
-    @blp.response(200, Movements)
+    @blp.response(200, Movements, example=ex.MOVEMENTS)
     def get(self, args: dict[str, Any]) -> Any:
         """The journal, oldest first (filters: item, location, batch, document, event, time)"""
         return page_body(queries.movements(
@@ -212,7 +215,7 @@ Valuations = page_schema(ValuationOut, "ValuationPage",
 class ExpiringView(MethodView):
     @operation(blp, "stock.view")
     @blp.arguments(ExpiringQuery, location="query")
-    @blp.response(200, Expiring)
+    @blp.response(200, Expiring, example=ex.EXPIRING)
     def get(self, args: dict[str, Any]) -> Any:
         """Batches with stock that expire within N days (expired ones included)"""
         return page_body(queries.expiring(
@@ -225,7 +228,7 @@ class ExpiringView(MethodView):
 class ReorderView(MethodView):
     @operation(blp, "stock.view")
     @blp.arguments(PageQuery, location="query")
-    @blp.response(200, Reorder)
+    @blp.response(200, Reorder, example=ex.REORDER)
     def get(self, args: dict[str, Any]) -> Any:
         """Items whose available stock is below their reorder point"""
         return page_body(queries.below_reorder(_store(), _tenant(), after=args.get("cursor"),
@@ -236,9 +239,23 @@ class ReorderView(MethodView):
 class ValuationView(MethodView):
     @operation(blp, "stock.value")
     @blp.arguments(ValuationQuery, location="query")
-    @blp.response(200, Valuations)
+    @blp.response(200, Valuations, example=ex.VALUATION)
     def get(self, args: dict[str, Any]) -> Any:
         """Quantity, value and average cost per item, with the total value"""
         report = queries.valuation(_store(), _tenant(), item_ids=args.get("item_id"),
                                    after=args.get("cursor"), limit=args["limit"])
         return page_body(report.page, total_value=report.total_value)
+
+
+# locks -----------------------------------------------------------------------------------
+
+@blp.route("/stock/locks")
+class LocksView(MethodView):
+    @operation(blp, "stock.view")
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, LocationLockPage, example=ex.LOCKS)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Locations locked by an open stocktake (postings there answer
+        ledger.location_locked until it closes), oldest first"""
+        return page_body(queries.location_locks(_store(), _tenant(), after=args.get("cursor"),
+                                                limit=args["limit"]))

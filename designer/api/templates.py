@@ -17,6 +17,7 @@ from marshmallow import Schema, fields
 
 from designer import auth, runtime
 from designer.api.doc_schemas import problem_dicts
+from designer.api.examples import templates as ex
 from designer.api.operation import blueprint, operation
 from designer.api.problems import ProblemItem
 from designer.api.schemas import Request
@@ -103,7 +104,7 @@ def _report(report: Report, dry_run: bool = False) -> dict[str, Any]:
 @blp.route("/templates")
 class TemplatesView(MethodView):
     @operation(blp, "design")
-    @blp.response(200, TemplateList)
+    @blp.response(200, TemplateList, example=ex.TEMPLATES)
     def get(self) -> Any:
         """The shipped templates"""
         return {"items": templates.available()}
@@ -112,7 +113,7 @@ class TemplatesView(MethodView):
 @blp.route(f"/templates/<{KEY}:key>")
 class TemplateView(MethodView):
     @operation(blp, "design", errors=(404,))
-    @blp.response(200, TemplateDetailOut)
+    @blp.response(200, TemplateDetailOut, example=ex.TEMPLATE)
     def get(self, key: str) -> Any:
         """A template's manifest and contents"""
         pkg, found = templates.load_package(_shipped(key))
@@ -125,8 +126,8 @@ class TemplateView(MethodView):
 @blp.route(f"/templates/<{KEY}:key>/install")
 class InstallView(MethodView):
     @operation(blp, auth.ADMIN, errors=(404, 409))
-    @blp.arguments(InstallIn)
-    @blp.response(200, ReportOut)
+    @blp.arguments(InstallIn, examples=ex.INSTALL)
+    @blp.response(200, ReportOut, example=ex.INSTALLED)
     def post(self, data: dict[str, Any], key: str) -> Any:
         """Install into your tenant (again: changes nothing)"""
         principal = auth.api_principal()
@@ -138,8 +139,8 @@ class InstallView(MethodView):
 @blp.route(f"/templates/<{KEY}:key>/upgrade")
 class UpgradeView(MethodView):
     @operation(blp, auth.ADMIN, errors=(404, 409))
-    @blp.arguments(UpgradeIn)
-    @blp.response(200, ReportOut)
+    @blp.arguments(UpgradeIn, examples=ex.UPGRADE)
+    @blp.response(200, ReportOut, example=ex.UPGRADED)
     def post(self, data: dict[str, Any], key: str) -> Any:
         """Upgrade to the shipped version, keeping your own published edits"""
         principal = auth.api_principal()

@@ -166,6 +166,9 @@ class Balance:
     def plus(self, delta: Delta) -> Balance:
         return Balance(self.on_hand + delta.on_hand, self.reserved + delta.reserved)
 
+    def __str__(self) -> str:
+        return f"on hand {self.on_hand}, reserved {self.reserved}"
+
 
 @dataclass(frozen=True, slots=True)
 class Delta:

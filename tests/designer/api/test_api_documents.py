@@ -155,6 +155,29 @@ def test_reject_return_withdraw_and_cancel(api: Any, shop: Any) -> None:
     ledger_ok(api)
 
 
+def test_every_task_of_a_document_for_whoever_may_view_it(api: Any, shop: Any) -> None:
+    big = submitted(api, ("A1", "30", "200"))
+    act(api, big, "s1mgr", comment="ok")
+    assert act(api, big, "fin1", "reject", comment="too much").get_json()["document"][
+        "status"] == "rejected"
+    tasks = api.get(f"documents/{big}/tasks", as_="clerk").get_json()["items"]  # submitter
+    assert [(t["node"], t["assignee"], t["state"], t["origin"], t["comment"]) for t in tasks] == [
+        ("store_manager", "s1mgr", "approved", "resolved", "ok"),
+        ("finance", "fin1", "rejected", "resolved", "too much"),
+        ("finance", "fin2", "cancelled", "resolved", None)]
+    assert all(t["created_at"] and t["decided_at"] for t in tasks)
+    assert tasks[0]["task"] == "store_manager.1.1"
+    assert api.get(f"documents/{big}/tasks", as_="fin2").get_json()["items"] == tasks
+    for stranger in ("other", "viewer"):  # they may not view the document
+        hidden = api.get(f"documents/{big}/tasks", as_=stranger)
+        assert hidden.status_code == 404 and hidden.get_json()["code"] == "document.not_found"
+    assert api.get("documents/999999/tasks").status_code == 404
+    fresh = submitted(api, ("A1", "1", "1"))
+    open_task = api.get(f"documents/{fresh}/tasks", as_="clerk").get_json()["items"]
+    assert [(t["assignee"], t["state"], t["decided_at"]) for t in open_task] == [
+        ("s1mgr", "pending", None)]
+
+
 def test_task_boxes_counts_timeline_and_lists(api: Any, shop: Any) -> None:
     first = submitted(api, ("A1", "1", "1"))
     second = submitted(api, ("A1", "2", "1"))

@@ -117,7 +117,10 @@ case("get", "stock/movements", read("stock/movements"))
 case("get", "stock/expiring", read("stock/expiring"))
 case("get", "stock/reorder", read("stock/reorder"))
 case("get", "stock/valuation", read("stock/valuation"))
+case("get", "stock/locks", read("stock/locks"))
 case("get", "audit/events", read("audit/events"))
+case("get", "audit/verify", read("audit/verify"))
+case("get", "ledger/verify", read("ledger/verify"))
 
 
 @case("post", "ledger/postings")
@@ -175,6 +178,8 @@ case("post", "documents/{document_id}/preview", lambda w, who: (
     "POST", f"documents/{w.submitted(who)}/preview", {"action": "withdraw"}))
 case("get", "documents/{document_id}/timeline",
      lambda w, who: ("GET", f"documents/{w.submitted(who)}/timeline", None))
+case("get", "documents/{document_id}/tasks",
+     lambda w, who: ("GET", f"documents/{w.submitted(who)}/tasks", None))
 case("get", "documents/{document_id}/attachments",
      lambda w, who: ("GET", f"documents/{w.memo(who)}/attachments", None))
 case("post", "documents/{document_id}/attachments",

@@ -76,3 +76,28 @@ def test_expiring_batches_reorder_and_valuation(api: Any) -> None:
     assert value["total_value"] == "125"
     assert api.get("stock/valuation", as_="viewer").status_code == 403  # stock.value
     assert api.get("stock/balances", as_="viewer").status_code == 200
+
+
+def test_locks_list_the_locations_open_counts_lock(api: Any) -> None:
+    shop = api.shop
+    assert api.get("stock/locks").get_json() == {"items": [], "next_cursor": None}
+    posting.open_count(api.store, shop.tenant_id, shop.locations["S1"], document_id=77)
+    posting.open_count(api.store, shop.tenant_id, shop.locations["WH"])
+    refused = posting.post(api.store, shop.tenant_id, "receive", "into-locked",
+                           Origin(2, 1, "t", "approved"),
+                           {"item_id": shop.items["A1"], "qty": Decimal(1),
+                            "to_location_id": shop.locations["S1"]})
+    assert refused.code.value == "location_locked"
+    first = api.get("stock/locks?limit=1", as_="viewer").get_json()  # stock.view
+    assert [(lock["location_id"], lock["location_code"], lock["location_name"],
+             lock["document_id"]) for lock in first["items"]] == [
+        (shop.locations["S1"], "S1", "S1", 77)]
+    assert datetime.fromisoformat(first["items"][0]["since"]) <= datetime.now(UTC)
+    rest = api.get(f"stock/locks?limit=1&cursor={first['next_cursor']}").get_json()
+    assert [(lock["location_code"], lock["document_id"]) for lock in rest["items"]] == [
+        ("WH", None)]
+    assert rest["next_cursor"] is None
+    posting.cancel_count(api.store, shop.tenant_id, shop.locations["S1"])
+    assert [lock["location_code"] for lock in api.get("stock/locks").get_json()["items"]] == [
+        "WH"]
+    assert api.get("stock/locks?cursor=nonsense").status_code == 422

@@ -13,7 +13,10 @@ from typing import Any
 
 import pytest
 from desk import FORM, desk, publish, submitted, transfer
+from sqlalchemy import text
 from test_api_attachments import CLAIM
+
+from engine.services import posting
 
 Case = Callable[[Any], None]
 CASES: dict[tuple[str, str], Case] = {}
@@ -265,6 +268,19 @@ def _valuation(api: Any) -> None:
     assert api.get("stock/valuation").get_json()["total_value"] == "125"
 
 
+@case("get", "stock/locks")
+def _locks(api: Any) -> None:
+    other, shop = api.other, api.shop
+    posting.open_count(api.store, other.tenant_id, other.locations["WH"])
+    empty(api.get("stock/locks"))
+    posting.open_count(api.store, shop.tenant_id, shop.locations["S1"])
+    mine = api.get("stock/locks").get_json()["items"]
+    assert [(lock["location_id"], lock["location_code"]) for lock in mine] == [
+        (shop.locations["S1"], "S1")]
+    assert api.get("stock/locks", shop=other, as_="admin").get_json()["items"][0][
+        "location_id"] == other.locations["WH"]
+
+
 @case("post", "ledger/postings")
 def _postings(api: Any) -> None:
     other, shop = api.other, api.shop
@@ -298,6 +314,26 @@ def _audit(api: Any) -> None:
     empty(api.get(f"audit/events?actor_id={rival}&action=create"))
     mine = api.get("audit/events?limit=500").get_json()["items"]
     assert mine and all(e["actor_label"] != "r-admin" for e in mine)
+
+
+@case("get", "audit/verify")
+def _audit_verify(api: Any) -> None:
+    with api.store.session() as s:  # break the other tenant's chain: ours stays whole
+        s.execute(text("UPDATE audit_events SET action = 'forged' WHERE tenant_id = :t"),
+                  {"t": api.other.tenant_id})
+    mine = api.get("audit/verify").get_json()
+    assert mine["ok"] is True and mine["events"] == len(
+        api.get("audit/events?limit=500").get_json()["items"])
+    assert api.get("audit/verify", shop=api.other).get_json()["ok"] is False
+
+
+@case("get", "ledger/verify")
+def _ledger_verify(api: Any) -> None:
+    with api.store.session() as s:  # break the other tenant's balances: ours stay sound
+        s.execute(text("UPDATE balances SET on_hand = on_hand + 7 WHERE tenant_id = :t"),
+                  {"t": api.other.tenant_id})
+    assert api.get("ledger/verify").get_json()["ok"] is True
+    assert api.get("ledger/verify", shop=api.other).get_json()["ok"] is False
 
 
 # definitions, templates, documents, tasks -----------------------------------------------------
@@ -473,6 +509,13 @@ def _preview(api: Any) -> None:
 @case("get", "documents/{document_id}/timeline")
 def _timeline(api: Any) -> None:
     not_found(api.get(f"documents/{rival_document(api)}/timeline"))
+
+
+@case("get", "documents/{document_id}/tasks")
+def _document_tasks(api: Any) -> None:
+    theirs = rival_document(api)
+    not_found(api.get(f"documents/{theirs}/tasks"))
+    assert api.get(f"documents/{theirs}/tasks", shop=api.other, as_="admin").status_code == 200
 
 
 @case("get", "forms/{key}/access")

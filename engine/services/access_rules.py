@@ -98,8 +98,14 @@ def parse(body: Mapping[str, Any]) -> AccessRules:
 
 
 def rules_in(uow: UnitOfWork, tenant_id: int, form_key: str) -> AccessRules:
-    row = DocRepo(uow.session).form_access(tenant_id, form_key)
-    return AccessRules() if row is None else parse(row.body)
+    """The form's setting, read once per transaction (``set_rules`` drops the entry)."""
+    memo = ("form_access", tenant_id, form_key)
+    found = uow.memo.get(memo)
+    if found is None:
+        row = DocRepo(uow.session).form_access(tenant_id, form_key)
+        found = uow.memo[memo] = AccessRules() if row is None else parse(row.body)
+    assert isinstance(found, AccessRules)
+    return found
 
 
 # checks -------------------------------------------------------------------------------------

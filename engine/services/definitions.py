@@ -196,6 +196,7 @@ def publish_in(uow: UnitOfWork, tenant_id: int, kind: str, key: str, *,
     if draft is not None and body is None:
         uow.session.delete(draft)
         uow.session.flush()
+    uow.memo.pop(("published", tenant_id, key), None)
     repo.add(Definition(tenant_id=tenant_id, kind=kind, key=key, version=version,
                         state="published", body=content, source=dict(source or {}),
                         created_at=ctx.now(), published_at=ctx.now(),
@@ -203,6 +204,17 @@ def publish_in(uow: UnitOfWork, tenant_id: int, kind: str, key: str, *,
     audit(uow, ctx, tenant_id=tenant_id, object_type=kind, object_id=key, action="publish",
           after=content, detail={"version": version})
     return version
+
+
+def published(uow: UnitOfWork, tenant_id: int, key: str) -> Mapping[tuple[str, int], Any]:
+    """The published versions of ``key`` with their row ids and publication times, read
+    once per transaction (:func:`publish_in` drops the entry when it adds one)."""
+    memo = ("published", tenant_id, key)
+    found = uow.memo.get(memo)
+    if found is None:
+        found = uow.memo[memo] = DocRepo(uow.session).published(tenant_id, key)
+    assert isinstance(found, dict)
+    return found
 
 
 def bundle(uow: UnitOfWork, tenant_id: int, form_key: str, *, form_version: int | None = None,
@@ -214,7 +226,7 @@ def bundle(uow: UnitOfWork, tenant_id: int, form_key: str, *, form_version: int 
     A bundle in the cache costs one small query: which versions exist, with their row
     ids and publication times — so a cache entry can never serve a database whose
     rows were replaced (a restore, a test's truncation) under the same numbers."""
-    stamps = DocRepo(uow.session).published(tenant_id, form_key)
+    stamps = published(uow, tenant_id, form_key)
     if pinned:
         versions = {"form": form_version, "flow": flow_version, "rules": rules_version}
     else:

@@ -77,6 +77,7 @@ def set_rules(store: Store, principal: Principal, form_key: str, body: Mapping[s
         if problems:
             raise ValidationError(problems)
         rules = parse(body)
+        uow.memo.pop(("form_access", principal.tenant_id, form_key), None)
         repo = DocRepo(uow.session)
         row = repo.form_access(principal.tenant_id, form_key)
         now = ctx.now()

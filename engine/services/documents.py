@@ -218,8 +218,7 @@ def submit_new(store: Store, principal: Principal, form_key: str, data: Mapping[
                        form_version=bundle.form_version, status="draft",
                        data=dict(data), submitter=principal.username,
                        submitter_id=principal.user_id, revision=0, created_at=now,
-                       updated_at=now)
-        DocRepo(uow.session).add(doc)
+                       updated_at=now)  # inserted by _submit, once it is filled in
         reader = doc_access.Reader.of(uow, principal, [doc])
         return _seen_outcome(uow, reader, doc,
                              _submit(uow, principal, doc, chosen, ctx, bundle))
@@ -242,6 +241,8 @@ def _submit(uow: UnitOfWork, principal: Principal, doc: Document,
     doc.form_version, doc.flow_version, doc.rules_version = (
         bundle.form_version, bundle.flow_version, bundle.rules_version)
     doc.data, doc.submitted_at = to_json(bundle.form, values), now
+    if doc.id is None:  # submit_new: one INSERT of the filled-in row, not INSERT + UPDATE
+        DocRepo(uow.session).add(doc)
     doc_checks.hold_unique(uow, doc, bundle.form, doc.data)
     if bundle.flow is None:
         return _finish_quick(uow, principal, doc, bundle, values, ctx)

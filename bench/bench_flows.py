@@ -254,6 +254,9 @@ def measure(store: Store, seconds: float, pairs: int) -> list[tuple[str, Paired]
     return results
 
 
+FORM_KEY = os.environ.get("BENCH_FLOWS_FORM", "expense")
+
+
 def profile(store: Store, docs: int) -> None:
     """cProfile one run of the approval flow: the engine's functions by cumulative time,
     then everything by own time."""
@@ -261,8 +264,8 @@ def profile(store: Store, docs: int) -> None:
     import pstats
 
     shop = make_shop(store)
-    engine_run(shop, "expense", 10)()  # warm up
-    run = engine_run(shop, "expense", docs)
+    engine_run(shop, FORM_KEY, 10)()  # warm up
+    run = engine_run(shop, FORM_KEY, docs)
     profiler = cProfile.Profile()
     profiler.runcall(run)
     stats = pstats.Stats(profiler).sort_stats("cumulative")

@@ -189,10 +189,13 @@ class Bridge:
         self.problems: list[Problem] = []
         self._pending: dict[int, tuple[int, int]] | None = None
         self._consumed: set[int] = set()
+        self._items: dict[str, Any] = {}  # code → item row (None: no such item)
+        self._locations: dict[str, Any] = {}  # code → location row (None: none)
 
     def convert(self, effects: Sequence[RuleEffect]) -> Bridged:
         out: list[Effect] = []
         locks: list[tuple[int, bool]] = []
+        self._prefetch(effects)
         for effect in effects:
             if isinstance(effect, LockEffect):
                 location = self._location(effect, effect.location)
@@ -217,8 +220,32 @@ class Bridge:
         return Source(rule="rules", line=effect.line, column=effect.column,
                       path=None if effect.line_index is None else f"lines[{effect.line_index}]")
 
+    def _prefetch(self, effects: Sequence[RuleEffect]) -> None:
+        """Read every item and location the effects name: one query each, not two a line."""
+        items: set[str] = set()
+        places: set[str] = set()
+        for e in effects:
+            if isinstance(e, ReleaseEffect):
+                continue
+            places.add(str(e.location))
+            if isinstance(e, StockEffect):
+                items.add(str(e.explode.item if e.explode else e.item))
+                if e.to_location:
+                    places.add(str(e.to_location))
+            elif isinstance(e, CountEffect):
+                items.add(str(e.item))
+        for wanted, known, read in ((items, self._items, self.repo.items_by_codes),
+                                    (places, self._locations, self.repo.locations_by_codes)):
+            wanted -= known.keys()
+            if wanted:
+                found = read(self.tenant_id, wanted)
+                known.update({code: found.get(code) for code in wanted})
+
     def _item(self, effect: RuleEffect, code: object) -> Any:
-        row = self.repo.item_by_code(self.tenant_id, str(code))
+        key = str(code)
+        if key not in self._items:
+            self._items[key] = self.repo.item_by_code(self.tenant_id, key)
+        row = self._items[key]
         if row is None:
             self.problems.append(problem(
                 "rules.unknown_item", f"There is no item '{code}'", f"没有物料 '{code}'",
@@ -226,13 +253,16 @@ class Bridge:
         return row
 
     def _location(self, effect: RuleEffect, code: object) -> int | None:
-        row = self.repo.location_by_code(self.tenant_id, str(code))
+        key = str(code)
+        if key not in self._locations:
+            self._locations[key] = self.repo.location_by_code(self.tenant_id, key)
+        row = self._locations[key]
         if row is None:
             self.problems.append(problem(
                 "rules.unknown_location", f"There is no location '{code}'",
                 f"没有库位 '{code}'", self._where(effect)))
             return None
-        return row.id
+        return int(row.id)
 
     def _batch(self, effect: StockEffect | CountEffect, item: Any) -> int | None:
         if effect.batch is None:

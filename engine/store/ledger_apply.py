@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,7 @@ from engine.ledger.results import PostingResult, Shortage
 from engine.ledger.snapshot import Snapshot
 from engine.store import ledger_reads
 from engine.store import ledger_tables as t
-from engine.store.driver import Driver, scaled
+from engine.store.driver import Driver, scaled, unscaled
 from engine.store.ledger_rows import batch_key
 
 BATCH, RES = (cast(Table, m.__table__) for m in (t.Batch, t.Reservation))
@@ -154,7 +154,7 @@ def _check_updated(d: Driver, tenant_id: int, deltas: Sequence[tuple[BalanceKey,
         raise Stale("balance row created concurrently") from exc
 
 
-def value_movements(session: Session, snap: Snapshot, tenant_id: int,
+def value_movements(d: Driver, snap: Snapshot, tenant_id: int,
                     movements: Sequence[Movement], originals: dict[int, Decimal | None]
                     ) -> list[Decimal | None]:
     """Each movement's value (money), updating the items' valuation rows in item order."""
@@ -164,7 +164,8 @@ def value_movements(session: Session, snap: Snapshot, tenant_id: int,
                        if f is not val.Flow.NONE})
     if not item_ids:
         return [None] * len(movements)
-    states = {i: _load_state(session, tenant_id, i, snap.items[i].valuation) for i in item_ids}
+    before = _load_states(d, tenant_id, {i: snap.items[i].valuation for i in item_ids})
+    states = dict(before)
     values: list[Decimal | None] = []
     for movement, flow in zip(movements, flows, strict=True):
         if flow is val.Flow.NONE:
@@ -180,44 +181,82 @@ def value_movements(session: Session, snap: Snapshot, tenant_id: int,
             valued = val.issue(state, movement.qty)
         states[movement.item_id] = (valued.state, next_seq)
         values.append(valued.amount)
-    for item_id, (state, next_seq) in states.items():
-        _save_state(session, tenant_id, item_id, state, next_seq)
+    _save_states(d, tenant_id, before, states)
     return values
 
 
-def _load_state(session: Session, tenant_id: int, item_id: int, method: Valuation
-                ) -> tuple[val.ValuationState, int]:
-    row = session.connection().execute(select(t.ValuationState.__table__).where(
-        t.ValuationState.tenant_id == tenant_id, t.ValuationState.item_id == item_id
-    ).with_for_update()).first()
-    if row is None:
+State = tuple[val.ValuationState, int]  # the state and the next layer's sequence number
+
+_STATES = ("SELECT item_id, short_qty, short_value, last_unit_cost, next_seq "
+           "FROM valuation_states WHERE tenant_id = ? AND item_id IN ({ids}) "
+           "ORDER BY item_id{lock}")
+_LAYERS = ("SELECT item_id, seq, qty, value FROM cost_layers "
+           "WHERE tenant_id = ? AND item_id IN ({ids}) ORDER BY item_id, seq")
+_NEW_STATE = ("INSERT INTO valuation_states (tenant_id, item_id, short_qty, short_value, "
+              "last_unit_cost, next_seq) VALUES (?, ?, 0, 0, 0, 1)")
+_SAVE_STATE = ("UPDATE valuation_states SET short_qty = ?, short_value = ?, "
+               "last_unit_cost = ?, next_seq = ? WHERE tenant_id = ? AND item_id = ?")
+_DROP_LAYER = "DELETE FROM cost_layers WHERE tenant_id = ? AND item_id = ? AND seq = ?"
+_SAVE_LAYER = ("UPDATE cost_layers SET qty = ?, value = ? "
+               "WHERE tenant_id = ? AND item_id = ? AND seq = ?")
+_NEW_LAYER = ("INSERT INTO cost_layers (tenant_id, item_id, seq, qty, value) "
+              "VALUES (?, ?, ?, ?, ?)")
+
+
+def _load_states(d: Driver, tenant_id: int, methods: dict[int, Valuation]
+                 ) -> dict[int, State]:
+    """The valuation of each item, its row locked (in item order); a missing row is
+    created (a concurrent creator makes this transaction :class:`Stale`)."""
+    ids = ", ".join("?" * len(methods))
+    lock = "" if d.sqlite else " FOR UPDATE"
+    rows = {r[0]: r for r in d.all(_STATES.format(ids=ids, lock=lock), [tenant_id, *methods])}
+    layers: dict[int, list[val.Layer]] = {}
+    for item_id, seq, qty, value in d.all(_LAYERS.format(ids=ids), [tenant_id, *methods]):
+        layers.setdefault(item_id, []).append(
+            val.Layer(seq, unscaled(qty, QTY_PLACES), unscaled(value, MONEY_PLACES)))
+    missing = [item_id for item_id in methods if item_id not in rows]
+    if missing:
         try:
-            session.connection().execute(insert(t.ValuationState), {
-                "tenant_id": tenant_id, "item_id": item_id, "short_qty": Decimal(0),
-                "short_value": Decimal(0), "last_unit_cost": Decimal(0), "next_seq": 1})
-        except IntegrityError as exc:  # another transaction created it first
+            d.many(_NEW_STATE, [(tenant_id, item_id) for item_id in missing])
+        except IntegrityError as exc:  # another transaction created one first
             raise Stale("valuation row created concurrently") from exc
-        return val.ValuationState(method), 1
-    layers = session.connection().execute(select(t.CostLayer.seq, t.CostLayer.qty, t.CostLayer.value).where(
-        t.CostLayer.tenant_id == tenant_id, t.CostLayer.item_id == item_id
-    ).order_by(t.CostLayer.seq)).all()
-    state = val.ValuationState(method, tuple(val.Layer(s, q, v) for s, q, v in layers),
-                               row.short_qty, row.short_value, row.last_unit_cost)
-    return state, row.next_seq
+    out: dict[int, State] = {}
+    for item_id, method in methods.items():
+        row = rows.get(item_id)
+        if row is None:
+            out[item_id] = (val.ValuationState(method), 1)
+            continue
+        _, short_qty, short_value, last_cost, next_seq = row
+        out[item_id] = (val.ValuationState(
+            method, tuple(layers.get(item_id, ())), unscaled(short_qty, QTY_PLACES),
+            unscaled(short_value, MONEY_PLACES), unscaled(last_cost, COST_PLACES)), next_seq)
+    return out
 
 
-def _save_state(session: Session, tenant_id: int, item_id: int, state: val.ValuationState,
-                next_seq: int) -> None:
-    session.connection().execute(update(t.ValuationState).where(
-        t.ValuationState.tenant_id == tenant_id, t.ValuationState.item_id == item_id
-    ).values(short_qty=state.short_qty, short_value=state.short_value,
-             last_unit_cost=state.last_unit_cost, next_seq=next_seq))
-    session.connection().execute(delete(t.CostLayer).where(
-        t.CostLayer.tenant_id == tenant_id, t.CostLayer.item_id == item_id))
-    if state.layers:
-        session.connection().execute(insert(t.CostLayer), [
-            {"tenant_id": tenant_id, "item_id": item_id, "seq": layer.seq, "qty": layer.qty,
-             "value": layer.value} for layer in state.layers])
+def _save_states(d: Driver, tenant_id: int, before: dict[int, State],
+                 after: dict[int, State]) -> None:
+    """Write what changed: the state rows, and of the layers only those consumed,
+    reduced or added (a FIFO item keeps every receipt still on hand as a layer)."""
+    saved, dropped, changed, added = [], [], [], []
+    for item_id, (state, next_seq) in after.items():
+        if (state, next_seq) == before[item_id]:
+            continue
+        saved.append((scaled(state.short_qty, QTY_PLACES),
+                      scaled(state.short_value, MONEY_PLACES),
+                      scaled(state.last_unit_cost, COST_PLACES), next_seq, tenant_id, item_id))
+        old = {layer.seq: layer for layer in before[item_id][0].layers}
+        new = {layer.seq: layer for layer in state.layers}
+        dropped += [(tenant_id, item_id, seq) for seq in old if seq not in new]
+        for seq, layer in new.items():
+            qty, value = scaled(layer.qty, QTY_PLACES), scaled(layer.value, MONEY_PLACES)
+            if seq not in old:
+                added.append((tenant_id, item_id, seq, qty, value))
+            elif old[seq] != layer:
+                changed.append((qty, value, tenant_id, item_id, seq))
+    for sql, rows in ((_SAVE_STATE, saved), (_DROP_LAYER, dropped), (_SAVE_LAYER, changed),
+                      (_NEW_LAYER, added)):
+        if rows:
+            d.many(sql, rows)
 
 
 def insert_movements(d: Driver, tenant_id: int, posting_keys: Sequence[str],
@@ -294,7 +333,7 @@ def apply(session: Session, d: Driver, snap: Snapshot,
     stored ids."""
     movements = [m for _, plan in plans for m in plan.movements]
     keys = [key for key, plan in plans for _ in plan.movements]
-    values = value_movements(session, snap, snap.tenant_id, movements, originals)
+    values = value_movements(d, snap, snap.tenant_id, movements, originals)
     stored = insert_movements(d, snap.tenant_id, keys, movements, values, watched)
     note_first_receipts(session, snap, stored)
     out, position = [], 0

@@ -74,6 +74,14 @@ class LedgerRepo:
             select(t.Location).where(t.Location.tenant_id == tenant_id, t.Location.code == code)
         ).scalar_one_or_none()
 
+    def items_by_codes(self, tenant_id: int, codes: Iterable[str]) -> dict[str, t.Item]:
+        return {r.code: r for r in self.session.execute(select(t.Item).where(
+            t.Item.tenant_id == tenant_id, t.Item.code.in_(list(codes)))).scalars()}
+
+    def locations_by_codes(self, tenant_id: int, codes: Iterable[str]) -> dict[str, t.Location]:
+        return {r.code: r for r in self.session.execute(select(t.Location).where(
+            t.Location.tenant_id == tenant_id, t.Location.code.in_(list(codes)))).scalars()}
+
     def batch_by_code(self, tenant_id: int, item_id: int, code: str) -> t.Batch | None:
         return self.session.execute(select(t.Batch).where(
             t.Batch.tenant_id == tenant_id, t.Batch.item_id == item_id, t.Batch.code == code

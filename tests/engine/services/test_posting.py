@@ -185,6 +185,32 @@ def test_fifo_valuation_costs_issues_from_the_oldest_layer(world: World) -> None
     assert D(value) / 10_000 == D(35)  # 10 × 2 + 5 × 3
 
 
+def layers(world: World, item: str) -> list[tuple[int, D, D]]:
+    """The item's stored cost layers: (seq, qty, value)."""
+    with world.store.session(write=False) as s:
+        rows = s.execute(text("SELECT seq, qty, value FROM cost_layers WHERE tenant_id = :t "
+                              "AND item_id = :i ORDER BY seq"),
+                         {"t": world.tenant_id, "i": world.items[item]}).all()
+    return [(seq, D(qty).scaleb(-6), D(value).scaleb(-4)) for seq, qty, value in rows]
+
+
+def test_stored_fifo_layers_follow_every_posting(world: World) -> None:
+    for cost in ("2", "3", "4"):
+        world.receive(f"10 A1 @WH cost {cost}")
+    assert layers(world, "A1") == [(1, 10, 20), (2, 10, 30), (3, 10, 40)]
+    world.issue("15 A1 @WH")  # the first layer goes, the second halves, the third stays
+    assert layers(world, "A1") == [(2, 5, 15), (3, 10, 40)]
+    assert world.move("5 A1 @WH -> S1").ok  # between stores: the value stays pooled
+    assert layers(world, "A1") == [(2, 5, 15), (3, 10, 40)]
+    assert world.receive("1 A1 @WH cost 5").ok
+    assert world.issue("11 A1 @WH").ok
+    assert layers(world, "A1") == [(3, 4, 16), (4, 1, 5)]
+    assert world.issue("5 A1 @S1").ok
+    assert layers(world, "A1") == []
+    assert world.receive("2 A1 @WH cost 6").ok
+    assert layers(world, "A1") == [(5, 2, 12)]
+
+
 def test_moving_average_valuation(world: World) -> None:
     world.receive("10 AVG @WH cost 2")
     world.receive("10 AVG @WH cost 3")

@@ -282,7 +282,8 @@ def main() -> None:
         "FLOWLEDGER_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--profile", type=int, metavar="DOCS",
-                        help="instead: cProfile DOCS documents of the approval flow")
+                        help="instead: cProfile DOCS documents of the approval flow "
+                             "(BENCH_FLOWS_FORM=sale: the flow with the 3-line stock rule)")
     args = parser.parse_args()
     pairs = args.pairs or (5 if args.quick else 7)
     seconds = args.seconds or (0.4 if args.quick else 1.2)

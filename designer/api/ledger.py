@@ -40,7 +40,7 @@ OPERATIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "move": (frozenset({"item_id", "qty", "from_location_id", "to_location_id"}),
              frozenset({"batch_id", "allow_expired", "reservation_ids"})),
     "scrap": (frozenset({"item_id", "qty", "from_location_id"}),
-              frozenset({"batch_id", "to_location_id"})),
+              frozenset({"batch_id", "to_location_id", "reservation_ids"})),
     "ship": (frozenset({"item_id", "qty", "from_location_id"}),
              frozenset({"batch_id", "transit_location_id"})),
     "transit_receive": (frozenset({"shipped_ids", "to_location_id"}), frozenset()),

@@ -160,11 +160,15 @@ def plan_scrap(
     *,
     batch_id: int | None = None,
     to_location_id: int | None = None,
+    reservation_ids: Sequence[int] = (),
 ) -> PostingResult:
-    """Scrap stock; expired batches may be scrapped (that is what scrapping is for)."""
+    """Scrap stock; expired batches may be scrapped (that is what scrapping is for).
+    Like an issue, it consumes the document's own ``reservation_ids`` (damaged goods held
+    on submit, written off on approval)."""
     to_id = _to_default(LocationKind.SCRAP, snap, to_location_id)
     return plan_move(
-        snap, ctx, item_id, qty, from_location_id, to_id, batch_id=batch_id, allow_expired=True
+        snap, ctx, item_id, qty, from_location_id, to_id, batch_id=batch_id, allow_expired=True,
+        reservation_ids=reservation_ids,
     )
 
 

@@ -352,7 +352,7 @@ class Bridge:
             args |= {"from_location_id": location, "to_location_id": to}
         else:  # issue, scrap
             args["from_location_id"] = location
-        if effect.verb in ("issue", "move"):
+        if effect.verb in ("issue", "move", "scrap"):
             # What the document reserved earlier (on submit, say) is what it now takes.
             held = [r for r in self._held(item.id, location) if r not in self._consumed]
             if held:

@@ -245,6 +245,16 @@ def test_reserved_issue_consumes_its_own_reservation(ledger: MemoryLedger) -> No
     assert ledger.balance(PLAIN, WH1) == type(ledger.balance(PLAIN, WH1))(D(1), D(0))
 
 
+def test_scrap_consumes_its_own_reservation(ledger: MemoryLedger) -> None:
+    ok(post(ledger, "reserve", item_id=PLAIN, qty=D(10), location_id=WH1, document=6))
+    assert post(ledger, "scrap", item_id=PLAIN, qty=D(4), from_location_id=WH1,
+                document=6).code is Result.INSUFFICIENT_STOCK  # all of it is held
+    result = ok(post(ledger, "scrap", item_id=PLAIN, qty=D(4), from_location_id=WH1,
+                     reservation_ids=ledger.pending(6), document=6))
+    assert [r.state for r in result.reservations] == [ReservationState.POSTED]
+    assert ledger.balance(PLAIN, WH1) == type(ledger.balance(PLAIN, WH1))(D(6), D(0))
+
+
 def test_reservation_of_batches_is_fefo() -> None:
     book = new_ledger()
     late, soon = (

@@ -1,37 +1,22 @@
 """Stored flow and instance JSON carry a ``schema_version``; this module upgrades them.
 
 Each format change comes with a named migration function whose docstring says what
-changed. :func:`upgrade` applies the registered migrations in order until the
-document reaches the current version. A document from the future is refused with
-a :class:`~engine.errors.Problem`, never guessed at.
+changed; :func:`engine.jsonformat.upgrade` applies them in order until the document
+reaches the current version. A document from the future is refused with a
+:class:`~engine.errors.Problem`, never guessed at.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from engine.errors import Problem, problem
+from engine.jsonformat import Json, Migration, upgrade
 
 FLOW_SCHEMA_VERSION = 1
 INSTANCE_SCHEMA_VERSION = 1
-
-Json = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """Turns a document of ``from_version`` into ``from_version + 1``."""
-
-    from_version: int
-    apply: Callable[[Json], Json]
-
-    @property
-    def name(self) -> str:
-        return self.apply.__name__
-
 
 def flow_v0_to_v1(data: Json) -> Json:
     """v0 (before ``schema_version`` existed) called a node's approver list
@@ -63,31 +48,14 @@ FLOW_MIGRATIONS: tuple[Migration, ...] = (Migration(0, flow_v0_to_v1),)
 INSTANCE_MIGRATIONS: tuple[Migration, ...] = ()  # version 1 is the first stored format
 
 
-def upgrade(
-    data: Mapping[str, Any], migrations: tuple[Migration, ...], current: int, what: str
-) -> tuple[Json, list[Problem]]:
-    """``data`` brought to ``current``; a missing ``schema_version`` means 0."""
-    out: Json = dict(data)
-    version = out.get("schema_version", 0)
-    if not isinstance(version, int) or isinstance(version, bool) or version > current:
-        return out, [_unsupported(what, version, current)]
-    by_version = {m.from_version: m for m in migrations}
-    while version < current:
-        migration = by_version.get(version)
-        if migration is None:
-            return out, [_unsupported(what, version, current)]
-        out = migration.apply(out)
-        version = migration.from_version + 1
-        assert out.get("schema_version") == version, migration.name
-    return out, []
-
-
 def upgrade_flow(data: Mapping[str, Any]) -> tuple[Json, list[Problem]]:
-    return upgrade(data, FLOW_MIGRATIONS, FLOW_SCHEMA_VERSION, "flow")
+    return upgrade(data, FLOW_MIGRATIONS, FLOW_SCHEMA_VERSION,
+                   lambda found: _unsupported("flow", found, FLOW_SCHEMA_VERSION))
 
 
 def upgrade_instance(data: Mapping[str, Any]) -> tuple[Json, list[Problem]]:
-    return upgrade(data, INSTANCE_MIGRATIONS, INSTANCE_SCHEMA_VERSION, "flow instance")
+    return upgrade(data, INSTANCE_MIGRATIONS, INSTANCE_SCHEMA_VERSION,
+                   lambda found: _unsupported("flow instance", found, INSTANCE_SCHEMA_VERSION))
 
 
 def _unsupported(what: str, version: object, current: int) -> Problem:

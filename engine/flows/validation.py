@@ -9,42 +9,24 @@ return-to targets). Messages are in English and Chinese and say how to fix it.
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from importlib import resources
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.errors import Problem, problem
 from engine.flows.building import build_flow
 from engine.flows.durations import parse_duration
+from engine.jsonformat import json_path, leaf_errors, packaged_schema, packaged_validator
 
 Json = Mapping[str, Any]
 TASK_TYPES = ("approval", "handler")
+SCHEMA = ("engine.flows", "flow.schema.json")
 
 
-@functools.cache
 def flow_schema() -> dict[str, Any]:
-    """The JSON Schema of the flow format, loaded from the package."""
-    text = resources.files("engine.flows").joinpath("flow.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@functools.cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(flow_schema())
-
-
-def json_path(parts: Iterable[str | int]) -> str:
-    """``["nodes", 1, "id"]`` → ``nodes[1].id``."""
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
+    """The JSON Schema of the flow format, shipped in the package."""
+    return packaged_schema(*SCHEMA)
 
 
 def validate_flow(data: Json) -> list[Problem]:
@@ -57,17 +39,7 @@ def validate_flow(data: Json) -> list[Problem]:
 
 
 def schema_problems(data: Json) -> list[Problem]:
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.path)))
-    return [_from_schema_error(error) for error in _leaves(errors)]
-
-
-def _leaves(errors: Iterable[SchemaError]) -> Iterator[SchemaError]:
-    """Drop the ``if/then`` wrappers; keep the errors that name the real cause."""
-    for error in errors:
-        if error.context:
-            yield from _leaves(error.context)
-        else:
-            yield error
+    return [_from_schema_error(error) for error in leaf_errors(packaged_validator(*SCHEMA), data)]
 
 
 def _from_schema_error(error: SchemaError) -> Problem:

@@ -22,6 +22,8 @@ Schema), :mod:`.values` and :mod:`.normalize` (typed values), :mod:`.compute`
 Nothing here touches a database, the web or a queue.
 """
 
+from engine.jsonformat import Migration
+
 from .checking import form_schema
 from .compiling import CompiledForm, compile_form
 from .compute import compute
@@ -29,7 +31,7 @@ from .docschema import document_schema
 from .documents import Checked, check_document, validate_document
 from .loading import Loaded, load_form, validate_spec
 from .messages import CATALOG
-from .migrations import MIGRATIONS, Migration, upgrade_form
+from .migrations import MIGRATIONS, upgrade_form
 from .normalize import Parsed, normalize, to_json, with_defaults
 from .permissions import apply_permissions, edits_allowed
 from .scope import FormScope

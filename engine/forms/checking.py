@@ -12,16 +12,13 @@ validations and filters need the rules language and are checked in
 from __future__ import annotations
 
 import difflib
-import functools
-import json
-from collections.abc import Iterable, Iterator, Mapping
-from importlib import resources
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.errors import Problem
+from engine.jsonformat import json_path, leaf_errors, packaged_schema, packaged_validator
 
 from .building import build_field, parse_bound
 from .messages import make
@@ -60,42 +57,21 @@ APPLICABLE: Mapping[FieldKind, frozenset[str]] = {
 }  # fmt: skip
 
 
-@functools.cache
+SCHEMA = ("engine.forms", "form.schema.json")
+
+
 def form_schema() -> dict[str, Any]:
-    """The JSON Schema of the form format, loaded from the package."""
-    text = resources.files("engine.forms").joinpath("form.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@functools.cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(form_schema())
-
-
-def json_path(parts: Iterable[str | int]) -> str:
-    """``["fields", 1, "key"]`` → ``fields[1].key``."""
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+    """The JSON Schema of the form format, shipped in the package."""
+    return packaged_schema(*SCHEMA)
 
 
 # -- shape ----------------------------------------------------------------------------
 
 
 def schema_problems(data: Json) -> list[Problem]:
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.path)))
-    found = [p for e in _leaves(errors) for p in _from_schema_error(e)]
+    errors = leaf_errors(packaged_validator(*SCHEMA), data)
+    found = [p for e in errors for p in _from_schema_error(e)]
     return list({(p.code, p.source.path, p.message.en): p for p in found}.values())
-
-
-def _leaves(errors: Iterable[SchemaError]) -> Iterator[SchemaError]:
-    for error in errors:
-        if error.context:
-            yield from _leaves(error.context)
-        else:
-            yield error
 
 
 def _from_schema_error(error: SchemaError) -> list[Problem]:

@@ -9,32 +9,14 @@ order until the JSON reaches :data:`~.spec.CURRENT_SCHEMA_VERSION`. A missing
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from engine.errors import Problem
+from engine.jsonformat import Json, Migration, upgrade
 
 from .messages import make
 from .spec import CURRENT_SCHEMA_VERSION
-
-Json = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """Turns form JSON of ``from_version`` into ``from_version + 1``."""
-
-    from_version: int
-    apply: Callable[[Json], Json]
-
-    @property
-    def name(self) -> str:
-        return self.apply.__name__
-
-    @property
-    def description(self) -> str:
-        return (self.apply.__doc__ or "").strip()
 
 
 def form_v0_to_v1(data: Json) -> Json:
@@ -76,19 +58,7 @@ MIGRATIONS: tuple[Migration, ...] = (Migration(0, form_v0_to_v1),)
 
 def upgrade_form(data: Mapping[str, Any]) -> tuple[Json, list[Problem]]:
     """``data`` brought to the current schema_version, or the problem that stops it."""
-    out: Json = dict(data)
-    version = out.get("schema_version", 0)
-    if not isinstance(version, int) or isinstance(version, bool) or not (
-        0 <= version <= CURRENT_SCHEMA_VERSION
-    ):
-        return out, [_unsupported(version)]
-    by_version = {m.from_version: m for m in MIGRATIONS}
-    while version < CURRENT_SCHEMA_VERSION:
-        migration = by_version[version]
-        out = migration.apply(out)
-        version = migration.from_version + 1
-        assert out.get("schema_version") == version, migration.name
-    return out, []
+    return upgrade(data, MIGRATIONS, CURRENT_SCHEMA_VERSION, _unsupported)
 
 
 def _unsupported(found: object) -> Problem:

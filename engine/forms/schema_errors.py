@@ -7,12 +7,13 @@ exactly on Decimal values by :mod:`.normalize`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from engine.errors import Problem
+from engine.jsonformat import leaf_errors
 
 from .messages import make
 from .normalize import Where, unknown_problem, where_of
@@ -39,18 +40,9 @@ _EXPECTED_BY_KIND: Mapping[FieldKind, str] = {
 def schema_problems(spec: FormSpec, validator: Any, document: Any) -> list[Problem]:
     """The document's shape problems, one per cause."""
     found: list[Problem] = []
-    for error in _leaves(validator.iter_errors(document)):
+    for error in leaf_errors(validator, document, drop=_is_null_branch):
         found.extend(_problems(spec, error))
     return found
-
-
-def _leaves(errors: Iterable[SchemaError]) -> Iterator[SchemaError]:
-    """The errors that name a cause; ``anyOf [null, …]`` alternatives are dropped."""
-    for error in errors:
-        if error.context:
-            yield from _leaves(e for e in error.context if not _is_null_branch(e))
-        else:
-            yield error
 
 
 def _is_null_branch(error: SchemaError) -> bool:

@@ -12,7 +12,8 @@ from engine.errors import ValidationError
 from engine.flows.durations import parse_duration
 from engine.flows.loading import load_flow
 from engine.flows.spec import ApproverKind, BranchNode, Mode, NodeKind, TaskNode
-from engine.flows.validation import flow_schema, json_path
+from engine.flows.validation import flow_schema
+from engine.jsonformat import json_path
 
 
 def ap(node_id: str, **extra: Any) -> dict[str, Any]:

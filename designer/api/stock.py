@@ -26,7 +26,7 @@ from designer.api.schemas import (
     page_schema,
     text,
 )
-from engine.services import queries
+from engine.services import stock_reports
 from engine.store import Store
 
 blp = blueprint("stock", "Balances, movements, expiry, reorder and valuation reports, "
@@ -69,7 +69,7 @@ class BalanceQuery(PageQuery):
     location_id = IDS
     under = ident(strict=False, metadata={"description": "a location and everything below it"})
     batch_id = ident(strict=False)
-    group_by = fields.String(load_default="batch", validate=validate.OneOf(queries.GROUPS),
+    group_by = fields.String(load_default="batch", validate=validate.OneOf(stock_reports.GROUPS),
                              metadata={"description": "item, location (item × location) or "
                                                       "batch (item × location × batch)"})
     include_virtual = fields.Boolean(load_default=False, metadata={
@@ -95,7 +95,7 @@ class BalancesView(MethodView):
         after = args.get("cursor")
         if after is not None:
             after = after[:{"item": 1, "location": 2, "batch": 3}[group]]
-        report = queries.balances(
+        report = stock_reports.balances(
             _store(), _tenant(), item_ids=args.get("item_id"),
             location_ids=args.get("location_id"), under=args.get("under"),
             batch_id=args.get("batch_id"), include_virtual=args["include_virtual"],
@@ -148,7 +148,7 @@ class MovementsView(MethodView):
     @blp.response(200, Movements, example=ex.MOVEMENTS)
     def get(self, args: dict[str, Any]) -> Any:
         """The journal, oldest first (filters: item, location, batch, document, event, time)"""
-        return page_body(queries.movements(
+        return page_body(stock_reports.movements(
             _store(), _tenant(), item_id=args.get("item_id"),
             location_id=args.get("location_id"), batch_id=args.get("batch_id"),
             document_id=args.get("document_id"), event=args.get("event"),
@@ -218,7 +218,7 @@ class ExpiringView(MethodView):
     @blp.response(200, Expiring, example=ex.EXPIRING)
     def get(self, args: dict[str, Any]) -> Any:
         """Batches with stock that expire within N days (expired ones included)"""
-        return page_body(queries.expiring(
+        return page_body(stock_reports.expiring(
             _store(), _tenant(), datetime.now(UTC).date(), within_days=args["within_days"],
             location_ids=args.get("location_id"), item_id=args.get("item_id"),
             after=args.get("cursor"), limit=args["limit"]))
@@ -231,7 +231,7 @@ class ReorderView(MethodView):
     @blp.response(200, Reorder, example=ex.REORDER)
     def get(self, args: dict[str, Any]) -> Any:
         """Items whose available stock is below their reorder point"""
-        return page_body(queries.below_reorder(_store(), _tenant(), after=args.get("cursor"),
+        return page_body(stock_reports.below_reorder(_store(), _tenant(), after=args.get("cursor"),
                                                limit=args["limit"]))
 
 
@@ -242,7 +242,7 @@ class ValuationView(MethodView):
     @blp.response(200, Valuations, example=ex.VALUATION)
     def get(self, args: dict[str, Any]) -> Any:
         """Quantity, value and average cost per item, with the total value"""
-        report = queries.valuation(_store(), _tenant(), item_ids=args.get("item_id"),
+        report = stock_reports.valuation(_store(), _tenant(), item_ids=args.get("item_id"),
                                    after=args.get("cursor"), limit=args["limit"])
         return page_body(report.page, total_value=report.total_value)
 
@@ -257,5 +257,5 @@ class LocksView(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Locations locked by an open stocktake (postings there answer
         ledger.location_locked until it closes), oldest first"""
-        return page_body(queries.location_locks(_store(), _tenant(), after=args.get("cursor"),
+        return page_body(stock_reports.location_locks(_store(), _tenant(), after=args.get("cursor"),
                                                 limit=args["limit"]))

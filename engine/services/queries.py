@@ -1,4 +1,5 @@
-"""Read use cases behind the REST API: lists, single objects and stock reports.
+"""Read use cases behind the REST API: lists and single objects (stock reports are
+in :mod:`.stock_reports`).
 
 Every function takes the tenant from its caller's credential, reads in one
 transaction and returns frozen values. Lists page by keyset: pass the ``next`` of
@@ -10,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from engine.errors import NotFound
-from engine.ledger import valuation as val
-from engine.ledger.model import BomKind, LocationKind, Valuation
+from engine.ledger.model import BomKind, LocationKind
 from engine.services import stock
 from engine.store import ledger_tables as t
 from engine.store.db import Store
-from engine.store.query_repo import BalanceFilter, QueryRepo
+from engine.store.query_repo import QueryRepo
 from engine.store.uow import transaction
 
 T = TypeVar("T")
@@ -35,20 +35,30 @@ class Page(Generic[T]):
     next: Any = None
 
 
-def _page(rows: Sequence[Any], limit: int, key: Callable[[Any], Any],
-          build: Callable[[Sequence[Any]], Sequence[T]]) -> Page[T]:
+def page_of(rows: Sequence[Any], limit: int, key: Callable[[Any], Any],
+            build: Callable[[Sequence[Any]], Sequence[T]]) -> Page[T]:
+    """A page of ``rows`` read with ``limit + 1``: the extra row only says there is more."""
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(tuple(build(rows)), key(rows[-1]) if more and rows else None)
 
 
-def _read(store: Store, work: Callable[[QueryRepo], T]) -> T:
+def read_with(store: Store, work: Callable[[QueryRepo], T]) -> T:
+    """``work`` on a query repository, in one read-only transaction."""
     return transaction(store, lambda uow: work(QueryRepo(uow.session)), write=False)
 
 
 def _missing(what: str, ident: object) -> NotFound:
     return NotFound.of(f"{what}.not_found", f"No {what} {ident}", f"找不到 {what} {ident}",
                        path=f"{what}_id")
+
+
+def _only(page: Page[T], what: str, ident: object) -> T:
+    """The one object a list filtered by id found; else ``<what>.not_found`` (404), as
+    for another tenant's id."""
+    if not page.items:
+        raise _missing(what, ident)
+    return page.items[0]
 
 
 # identity ----------------------------------------------------------------------------
@@ -115,21 +125,18 @@ def members(store: Store, tenant_id: int, *, q: str | None = None, role: str | N
                            tuple(roles.get(m.id, ())), m.created_at, u.last_login_at)
                     for u, m in chunk]
 
-        return _page(rows, limit, lambda r: r[0].id, build)
+        return page_of(rows, limit, lambda r: r[0].id, build)
 
-    return _read(store, work)
+    return read_with(store, work)
 
 
 def member(store: Store, tenant_id: int, user_id: int) -> Member:
-    found = members(store, tenant_id, user_id=user_id, limit=1).items
-    if not found:
-        raise _missing("user", user_id)
-    return found[0]
+    return _only(members(store, tenant_id, user_id=user_id, limit=1), "user", user_id)
 
 
 def roles(store: Store, tenant_id: int, *, after: int | None = None, limit: int = 50
           ) -> Page[RoleInfo]:
-    return _read(store, lambda repo: _page(
+    return read_with(store, lambda repo: page_of(
         repo.roles(tenant_id, after=after, limit=limit + 1), limit, lambda r: r.id,
         lambda rows: [RoleInfo(r.id, r.key, dict(r.labels)) for r in rows]))
 
@@ -137,7 +144,7 @@ def roles(store: Store, tenant_id: int, *, after: int | None = None, limit: int 
 def departments(store: Store, tenant_id: int, *, parent_id: int | None = None,
                 after: int | None = None, limit: int = 50, department_id: int | None = None
                 ) -> Page[DepartmentInfo]:
-    return _read(store, lambda repo: _page(
+    return read_with(store, lambda repo: page_of(
         repo.departments(tenant_id, department_id=department_id, parent_id=parent_id,
                          after=after, limit=limit + 1),
         limit, lambda d: d.id,
@@ -146,10 +153,8 @@ def departments(store: Store, tenant_id: int, *, parent_id: int | None = None,
 
 
 def department(store: Store, tenant_id: int, department_id: int) -> DepartmentInfo:
-    found = departments(store, tenant_id, department_id=department_id, limit=1).items
-    if not found:
-        raise _missing("department", department_id)
-    return found[0]
+    return _only(departments(store, tenant_id, department_id=department_id, limit=1),
+                 "department", department_id)
 
 
 def tokens(store: Store, tenant_id: int, *, user_id: int | None = None,
@@ -165,16 +170,13 @@ def tokens(store: Store, tenant_id: int, *, user_id: int | None = None,
                               r.created_at, r.expires_at, r.revoked_at, r.last_used_at)
                     for r in chunk]
 
-        return _page(rows, limit, lambda r: r.id, build)
+        return page_of(rows, limit, lambda r: r.id, build)
 
-    return _read(store, work)
+    return read_with(store, work)
 
 
 def token(store: Store, tenant_id: int, token_id: int) -> TokenInfo:
-    found = tokens(store, tenant_id, token_id=token_id, limit=1).items
-    if not found:
-        raise _missing("token", token_id)
-    return found[0]
+    return _only(tokens(store, tenant_id, token_id=token_id, limit=1), "token", token_id)
 
 
 # master data -------------------------------------------------------------------------
@@ -272,39 +274,34 @@ def items(store: Store, tenant_id: int, *, q: str | None = None, tracking: str |
             units = repo.units_of(tenant_id, [r.id for r in chunk])
             return [_item_info(r, units.get(r.id, [])) for r in chunk]
 
-        return _page(rows, limit, lambda r: r.id, build)
+        return page_of(rows, limit, lambda r: r.id, build)
 
-    return _read(store, work)
+    return read_with(store, work)
 
 
 def item(store: Store, tenant_id: int, item_id: int) -> ItemInfo:
-    found = items(store, tenant_id, item_id=item_id, limit=1).items
-    if not found:
-        raise _missing("item", item_id)
-    return found[0]
+    return _only(items(store, tenant_id, item_id=item_id, limit=1), "item", item_id)
 
 
 def locations(store: Store, tenant_id: int, *, kind: str | None = None,
               parent_id: int | None = None, after: int | None = None, limit: int = 50,
               location_id: int | None = None) -> Page[LocationInfo]:
-    return _read(store, lambda repo: _page(
+    return read_with(store, lambda repo: page_of(
         repo.locations(tenant_id, location_id=location_id, kind=kind, parent_id=parent_id,
                        after=after, limit=limit + 1),
         limit, lambda r: r.id, lambda rows: [_location_info(r) for r in rows]))
 
 
 def location(store: Store, tenant_id: int, location_id: int) -> LocationInfo:
-    found = locations(store, tenant_id, location_id=location_id, limit=1).items
-    if not found:
-        raise _missing("location", location_id)
-    return found[0]
+    return _only(locations(store, tenant_id, location_id=location_id, limit=1),
+                 "location", location_id)
 
 
 def location_tree(store: Store, tenant_id: int, root_id: int | None = None
                   ) -> tuple[LocationNode, ...]:
     """The locations as a forest (roots first, children by id); below ``root_id`` only
     when given."""
-    rows = _read(store, lambda repo: repo.locations(tenant_id, limit=None))
+    rows = read_with(store, lambda repo: repo.locations(tenant_id, limit=None))
     infos = {r.id: _location_info(r) for r in rows}
     if root_id is not None and root_id not in infos:
         raise _missing("location", root_id)
@@ -337,7 +334,7 @@ def batches(store: Store, tenant_id: int, *, item_id: int | None = None,
             code: str | None = None, expires_before: date | None = None,
             after: int | None = None, limit: int = 50, batch_id: int | None = None
             ) -> Page[BatchInfo]:
-    return _read(store, lambda repo: _page(
+    return read_with(store, lambda repo: page_of(
         repo.batches(tenant_id, batch_id=batch_id, item_id=item_id, code=code,
                      expires_before=expires_before, after=after, limit=limit + 1),
         limit, lambda r: r[0].id,
@@ -346,10 +343,7 @@ def batches(store: Store, tenant_id: int, *, item_id: int | None = None,
 
 
 def batch(store: Store, tenant_id: int, batch_id: int) -> BatchInfo:
-    found = batches(store, tenant_id, batch_id=batch_id, limit=1).items
-    if not found:
-        raise _missing("batch", batch_id)
-    return found[0]
+    return _only(batches(store, tenant_id, batch_id=batch_id, limit=1), "batch", batch_id)
 
 
 def boms(store: Store, tenant_id: int, *, item_id: int | None = None, kind: str | None = None,
@@ -371,9 +365,9 @@ def boms(store: Store, tenant_id: int, *, item_id: int | None = None, kind: str 
                                    b.output_qty, mine))
             return out
 
-        return _page(rows, limit, lambda r: r.id, build)
+        return page_of(rows, limit, lambda r: r.id, build)
 
-    return _read(store, work)
+    return read_with(store, work)
 
 
 def bom(store: Store, tenant_id: int, item_id: int, kind: BomKind) -> BomInfo:
@@ -390,7 +384,7 @@ def explode(store: Store, tenant_id: int, item_id: int, qty: Decimal, *,
     """What ``qty`` of an item needs through its BOM or recipe (a preview; nothing posts)."""
     code = item(store, tenant_id, item_id).code
     parts = stock.explode_item(store, tenant_id, code, qty, kind=kind, depth=depth)
-    codes = _read(store, lambda repo: repo.item_codes(tenant_id, {p.item_id for p in parts}))
+    codes = read_with(store, lambda repo: repo.item_codes(tenant_id, {p.item_id for p in parts}))
     return tuple(ExplodedLine(p.item_id, codes.get(p.item_id, ""), p.qty) for p in parts)
 
 
@@ -413,259 +407,7 @@ def resolve_codes(store: Store, tenant_id: int, item_codes: Collection[str],
         return SaleRefs(item_ids, repo.location_ids(tenant_id, set(location_codes)),
                         repo.batch_ids(tenant_id, pairs))
 
-    return _read(store, work)
-
-
-# stock -------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class BalanceLine:
-    item_id: int
-    item_code: str
-    location_id: int | None
-    location_code: str | None
-    batch_id: int | None
-    batch_code: str | None
-    expiry_date: date | None
-    on_hand: Decimal
-    reserved: Decimal
-
-    @property
-    def available(self) -> Decimal:
-        return self.on_hand - self.reserved
-
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    on_hand: Decimal
-    reserved: Decimal
-    rows: int
-
-    @property
-    def available(self) -> Decimal:
-        return self.on_hand - self.reserved
-
-
-@dataclass(frozen=True, slots=True)
-class BalanceReport:
-    page: Page[BalanceLine]
-    totals: Totals
-
-
-GROUPS = ("item", "location", "batch")
-
-
-def balances(store: Store, tenant_id: int, *, item_ids: Collection[int] | None = None,
-             location_ids: Collection[int] | None = None, under: int | None = None,
-             batch_id: int | None = None, include_virtual: bool = False,
-             include_zero: bool = False, group: str = "batch",
-             after: tuple[int, ...] | None = None, limit: int = 50) -> BalanceReport:
-    """Balances per item (× location (× batch)), with totals over the whole filter."""
-    assert group in GROUPS
-    if under is not None:
-        subtree = subtree_ids(store, tenant_id, under)
-        location_ids = subtree if location_ids is None else subtree & set(location_ids)
-    f = BalanceFilter(item_ids, location_ids, batch_id, not include_virtual, not include_zero)
-
-    def work(repo: QueryRepo) -> BalanceReport:
-        rows = repo.balances(tenant_id, f, group, after, limit + 1)
-        on_hand, reserved, count = repo.balance_totals(tenant_id, f)
-
-        def build(chunk: Sequence[Any]) -> list[BalanceLine]:
-            items = repo.item_codes(tenant_id, {r[0] for r in chunk})
-            locs = repo.location_codes(tenant_id, {r[1] for r in chunk}) \
-                if group != "item" else {}
-            bats = repo.batch_rows(tenant_id, {r[2] for r in chunk if r[2]}) \
-                if group == "batch" else {}
-            out = []
-            for r in chunk:
-                loc = r[1] if group != "item" else None
-                bid = (r[2] or None) if group == "batch" else None
-                b = bats.get(bid) if bid else None
-                out.append(BalanceLine(
-                    r[0], items.get(r[0], ""), loc, locs.get(loc) if loc else None, bid,
-                    b.code if b else None, b.expiry_date if b else None,
-                    r[-2] or ZERO, r[-1] or ZERO))
-            return out
-
-        page = _page(rows, limit, lambda r: tuple(r[:-2]), build)
-        return BalanceReport(page, Totals(on_hand, reserved, count))
-
-    return _read(store, work)
-
-
-@dataclass(frozen=True, slots=True)
-class MovementLine:
-    id: int
-    item_id: int
-    batch_id: int | None
-    from_location_id: int
-    to_location_id: int
-    qty: Decimal
-    unit_cost: Decimal | None
-    value: Decimal | None
-    document_id: int
-    document_version: int
-    rule: str
-    event: str
-    actor_id: int
-    key: str
-    posted_at: datetime
-    reversal_of: int | None
-
-
-def movements(store: Store, tenant_id: int, *, item_id: int | None = None,
-              location_id: int | None = None, batch_id: int | None = None,
-              document_id: int | None = None, event: str | None = None,
-              since: datetime | None = None, until: datetime | None = None,
-              after: int | None = None, limit: int = 50) -> Page[MovementLine]:
-    return _read(store, lambda repo: _page(
-        repo.movements(tenant_id, item_id=item_id, location_id=location_id, batch_id=batch_id,
-                       document_id=document_id, event=event, since=since, until=until,
-                       after=after, limit=limit + 1),
-        limit, lambda m: m.id,
-        lambda rows: [MovementLine(m.id, m.item_id, m.batch_id, m.from_location_id,
-                                   m.to_location_id, m.qty, m.unit_cost, m.value,
-                                   m.document_id, m.document_version, m.rule, m.event,
-                                   m.actor_id, m.key, m.posted_at, m.reversal_of)
-                      for m in rows]))
-
-
-@dataclass(frozen=True, slots=True)
-class ExpiringBatch:
-    batch_id: int
-    batch_code: str
-    item_id: int
-    item_code: str
-    location_id: int
-    location_code: str
-    expiry_date: date
-    days_left: int
-    on_hand: Decimal
-    reserved: Decimal
-
-    @property
-    def expired(self) -> bool:
-        return self.days_left < 0
-
-
-def expiring(store: Store, tenant_id: int, today: date, *, within_days: int = 30,
-             location_ids: Collection[int] | None = None, item_id: int | None = None,
-             after: tuple[int, int] | None = None, limit: int = 50) -> Page[ExpiringBatch]:
-    """Batches with stock at internal locations expiring within ``within_days`` of
-    ``today`` (expired ones included: negative ``days_left``)."""
-    until = today + timedelta(days=within_days)
-
-    def work(repo: QueryRepo) -> Page[ExpiringBatch]:
-        rows = repo.expiring(tenant_id, until, location_ids=location_ids, item_id=item_id,
-                             after=after, limit=limit + 1)
-
-        def build(chunk: Sequence[Any]) -> list[ExpiringBatch]:
-            items = repo.item_codes(tenant_id, {r.item_id for r in chunk})
-            locs = repo.location_codes(tenant_id, {r.location_id for r in chunk})
-            return [ExpiringBatch(r.id, r.code, r.item_id, items.get(r.item_id, ""),
-                                  r.location_id, locs.get(r.location_id, ""), r.expiry_date,
-                                  (r.expiry_date - today).days, r.on_hand, r.reserved)
-                    for r in chunk]
-
-        return _page(rows, limit, lambda r: (r.id, r.location_id), build)
-
-    return _read(store, work)
-
-
-@dataclass(frozen=True, slots=True)
-class ReorderLine:
-    item_id: int
-    item_code: str
-    name: str
-    reorder_point: Decimal
-    safety_stock: Decimal
-    on_hand: Decimal
-    reserved: Decimal
-
-    @property
-    def available(self) -> Decimal:
-        return self.on_hand - self.reserved
-
-    @property
-    def shortfall(self) -> Decimal:
-        return self.reorder_point - self.available
-
-
-def below_reorder(store: Store, tenant_id: int, *, after: int | None = None,
-                  limit: int = 50) -> Page[ReorderLine]:
-    return _read(store, lambda repo: _page(
-        repo.below_reorder(tenant_id, after=after, limit=limit + 1), limit,
-        lambda r: r[0].id,
-        lambda rows: [ReorderLine(i.id, i.code, i.name, i.reorder_point, i.safety_stock,
-                                  oh or ZERO, rs or ZERO) for i, oh, rs in rows]))
-
-
-@dataclass(frozen=True, slots=True)
-class LocationLock:
-    """A location an open stocktake (count) locks: other postings there answer
-    ``location_locked`` until the count closes."""
-
-    count_id: int
-    location_id: int
-    location_code: str
-    location_name: str
-    since: datetime
-    document_id: int | None  # the stocktake document that opened it, if any
-
-
-def location_locks(store: Store, tenant_id: int, *, after: int | None = None,
-                   limit: int = 50) -> Page[LocationLock]:
-    """The locations locked now, by the counts open at them, oldest first."""
-    return _read(store, lambda repo: _page(
-        repo.location_locks(tenant_id, after=after, limit=limit + 1), limit,
-        lambda r: r.id,
-        lambda rows: [LocationLock(*row) for row in rows]))
-
-
-@dataclass(frozen=True, slots=True)
-class ValuationLine:
-    item_id: int
-    item_code: str
-    name: str
-    method: str
-    qty: Decimal
-    value: Decimal
-    average_cost: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class ValuationReport:
-    page: Page[ValuationLine]
-    total_value: Decimal
-
-
-def _valued(repo: QueryRepo, tenant_id: int, rows: Sequence[Any]) -> list[ValuationLine]:
-    layers = repo.cost_layers(tenant_id, [r[0].item_id for r in rows])
-    out = []
-    for state_row, code, name, method in rows:
-        state = val.ValuationState(
-            Valuation(method),
-            tuple(val.Layer(s, q, v) for s, q, v in layers.get(state_row.item_id, [])),
-            state_row.short_qty, state_row.short_value, state_row.last_unit_cost)
-        out.append(ValuationLine(state_row.item_id, code, name, method, state.qty,
-                                 state.value, state.average_cost))
-    return out
-
-
-def valuation(store: Store, tenant_id: int, *, item_ids: Collection[int] | None = None,
-              after: int | None = None, limit: int = 50) -> ValuationReport:
-    """Quantity and value of stock per item (pooled over valued locations), with the
-    total value over every item the filter selects."""
-    def work(repo: QueryRepo) -> ValuationReport:
-        page = _page(repo.valuation(tenant_id, item_ids=item_ids, after=after,
-                                    limit=limit + 1), limit, lambda r: r[0].item_id,
-                     lambda rows: _valued(repo, tenant_id, rows))
-        everything = _valued(repo, tenant_id, repo.valuation(
-            tenant_id, item_ids=item_ids, after=None, limit=None))
-        return ValuationReport(page, sum((v.value for v in everything), ZERO))
-
-    return _read(store, work)
+    return read_with(store, work)
 
 
 # audit -------------------------------------------------------------------------------
@@ -691,7 +433,7 @@ def audit_events(store: Store, tenant_id: int, *, object_type: str | None = None
                  until: datetime | None = None, before: int | None = None,
                  limit: int = 50) -> Page[AuditLine]:
     """The tenant's audit events, newest first (``before``: a sequence number)."""
-    return _read(store, lambda repo: _page(
+    return read_with(store, lambda repo: page_of(
         repo.audit_events(tenant_id, object_type=object_type, object_id=object_id,
                           action=action, actor_id=actor_id, since=since, until=until,
                           before=before, limit=limit + 1),

@@ -12,42 +12,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "engine" / "services"))
-from docworld import TRANSFER_FLOW, TRANSFER_RULES
+from docworld import TRANSFER_FLOW, TRANSFER_FORM, TRANSFER_RULES
 
 from engine.services import identity
 
 Shop = Any  # conftest.Shop
 
-FORM = {
-    "schema_version": 1, "key": "transfer", "version": 1,
-    "labels": {"zh": "调拨单", "en": "Transfer"},
-    "fields": [
-        {"key": "no", "type": "serial", "label": {"zh": "单号", "en": "No."},
-         "pattern": "DB-{yyyyMMdd}-{seq:4}"},
-        {"key": "from_store", "type": "location", "required": True,
-         "label": {"zh": "调出", "en": "From"}},
-        {"key": "to_store", "type": "location", "required": True,
-         "label": {"zh": "调入", "en": "To"}},
-        {"key": "lines", "type": "subform", "required": True,
-         "label": {"zh": "明细", "en": "Lines"}, "totals": ["amount"],
-         "fields": [
-             {"key": "item", "type": "item", "required": True,
-              "label": {"zh": "商品", "en": "Item"}},
-             {"key": "qty", "type": "number", "required": True, "precision": 3, "min": 0,
-              "label": {"zh": "数量", "en": "Qty"}},
-             {"key": "price", "type": "money", "required": True,
-              "label": {"zh": "单价", "en": "Price"}},
-             {"key": "amount", "type": "formula", "expression": "qty * price",
-              "label": {"zh": "金额", "en": "Amount"}},
-         ]},
-        {"key": "total", "type": "formula", "expression": "sum(lines.qty * lines.price)",
-         "label": {"zh": "总金额", "en": "Total"}},
-    ],
-}
-
-# The flow and the rules are the service tests' own (tests/engine/services/docworld.py):
+# The form, flow and rules are the service tests' own (tests/engine/services/docworld.py):
 # one transfer process, exercised through the services there and over HTTP here.
-FLOW, RULES = TRANSFER_FLOW, TRANSFER_RULES
+FORM, FLOW, RULES = TRANSFER_FORM, TRANSFER_FLOW, TRANSFER_RULES
 
 BROKEN_RULES = """\
 on transfer approved:

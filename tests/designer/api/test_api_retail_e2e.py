@@ -16,8 +16,9 @@ retail_play.py) reads it from the database.
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,35 +26,15 @@ from typing import Any
 import pytest
 from openapi_world import forget_compiled_definitions
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "templates_library"))
+from retail_play import amounts, dig, resolve, scenarios  # the service player's helpers
+
 from engine.services import identity
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[3] / "templates_library" / "retail"
-                    / "scenarios").glob("*.json"))
+SCENARIOS = scenarios("retail")
 OUTSIDE = {"supplier", "customer", "scrap", "adjustment"}  # not stock anyone holds
 BOXED = {"todo": ("pending",), "processed": ("approved", "rejected", "transferred"),
          "cc": ("cc",)}  # a task's state → the holder's box (waiting, cancelled: none)
-
-
-def resolve(value: Any, today: date) -> Any:
-    """``{"$days": N}`` anywhere becomes the ISO date N days after ``today``."""
-    if isinstance(value, dict):
-        if set(value) == {"$days"}:
-            return (today + timedelta(days=int(value["$days"]))).isoformat()
-        return {k: resolve(v, today) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve(v, today) for v in value]
-    return value
-
-
-def dig(data: Any, path: str) -> Any:
-    """``lines[0].base_qty`` in a document's data."""
-    for part in path.replace("]", "").replace("[", ".").split("."):
-        data = data[int(part)] if isinstance(data, list) else data[part]
-    return data
-
-
-def amounts(mapping: dict[str, str]) -> dict[str, Decimal]:
-    return {k: Decimal(v) for k, v in mapping.items()}
 
 
 class Chain:

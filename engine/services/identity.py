@@ -199,12 +199,7 @@ def create_member_in(uow: UnitOfWork, tenant: Tenant, username: str, *,
     user = User(username=username, display_name=display_name or username,
                 password_hash=password_hash, is_active=True, created_at=now)
     uow.identity.add(user)
-    dept = _department(uow, tenant, department) if department else None
-    member = Membership(tenant_id=tenant.id, user_id=user.id, is_admin=admin, status="active",
-                        created_at=now, department_id=dept.id if dept else None)
-    uow.identity.add(member)
-    for key in roles:
-        uow.identity.grant_role(tenant.id, member.id, _role(uow, tenant, key).id)
+    _join(uow, tenant, user.id, admin=admin, department=department, roles=roles, now=now)
     return user.id
 
 
@@ -214,8 +209,14 @@ def add_member_in(uow: UnitOfWork, tenant: Tenant, username: str, *, admin: bool
     """Make an existing user a member of ``tenant`` (open transaction, no audit)."""
     user = uow.identity.user_by_username(username)
     assert user is not None
+    _join(uow, tenant, user.id, admin=admin, department=department, roles=roles, now=now)
+
+
+def _join(uow: UnitOfWork, tenant: Tenant, user_id: int, *, admin: bool,
+          department: str | None, roles: tuple[str, ...], now: datetime) -> None:
+    """The user's membership of ``tenant``, in a department, with roles."""
     dept = _department(uow, tenant, department) if department else None
-    member = Membership(tenant_id=tenant.id, user_id=user.id, is_admin=admin, status="active",
+    member = Membership(tenant_id=tenant.id, user_id=user_id, is_admin=admin, status="active",
                         created_at=now, department_id=dept.id if dept else None)
     uow.identity.add(member)
     for key in roles:

@@ -191,6 +191,7 @@ class Bridge:
         self._consumed: set[int] = set()
         self._items: dict[str, Any] = {}  # code → item row (None: no such item)
         self._locations: dict[str, Any] = {}  # code → location row (None: none)
+        self._boms: dict[BomKind, tuple[Any, Any, UnitTable]] = {}
 
     def convert(self, effects: Sequence[RuleEffect]) -> Bridged:
         out: list[Effect] = []
@@ -325,16 +326,32 @@ class Bridge:
         if effect.explode is None:
             return [(item, effect.qty)]
         kind = BomKind.RECIPE if effect.explode.kind == "recipe" else BomKind.BOM
-        boms = self.repo.boms(self.tenant_id, kind.value)
-        ids = {i for b in boms.values() for i in (b.item_id, *(ln.component_id for ln in b.lines))}
-        items = self.repo.items(self.tenant_id, ids | {item.id})
+        boms, items, units = self._bom_data(kind)
+        if item.id not in items:  # an item with no BOM of its own: explode says so
+            items = {**items, **self.repo.items(self.tenant_id, {item.id})}
         found = explode(item.id, effect.qty, boms, items, depth=effect.explode.depth,
-                        units=UnitTable.of(self.repo.unit_conversions(self.tenant_id)))
+                        units=units)
         if isinstance(found, Problem):
             self.problems.append(found)
             return None
-        rows_by_id = {i: self.repo.item_by_code(self.tenant_id, items[i].code) for i in items}
-        return [(rows_by_id[c.item_id], c.qty) for c in found]
+        codes = {items[c.item_id].code for c in found}
+        missing = codes - self._items.keys()
+        if missing:
+            self._items.update(self.repo.items_by_codes(self.tenant_id, missing))
+        return [(self._items[items[c.item_id].code], c.qty) for c in found]
+
+    def _bom_data(self, kind: BomKind) -> tuple[Any, Any, UnitTable]:
+        """The tenant's BOMs (or recipes), their items and unit conversions: read once per
+        event however many lines explode."""
+        cached = self._boms.get(kind)
+        if cached is None:
+            boms = self.repo.boms(self.tenant_id, kind.value)
+            ids = {i for b in boms.values()
+                   for i in (b.item_id, *(ln.component_id for ln in b.lines))}
+            cached = self._boms[kind] = (
+                boms, self.repo.items(self.tenant_id, ids),
+                UnitTable.of(self.repo.unit_conversions(self.tenant_id)))
+        return cached
 
     def _arguments(self, effect: StockEffect, item: Any, qty: Decimal, location: int,
                    to: int | None) -> dict[str, Any]:

@@ -8,10 +8,12 @@ from decimal import Decimal as D
 import pytest
 from docworld import DocWorld
 
-from engine.errors import Conflict
+from engine.errors import Conflict, EngineError
+from engine.ledger.model import BomKind
 from engine.ledger.results import Result
-from engine.services import definitions, doc_queries, documents
+from engine.services import definitions, doc_queries, documents, stock
 from engine.services.documents import ActionRequest
+from engine.services.stock import LineSpec
 from engine.store import Store
 
 LINES = {"key": "lines", "type": "subform", "required": True,
@@ -104,3 +106,35 @@ def test_a_rejected_stocktake_unlocks(w: DocWorld) -> None:
         "location": "S1", "lines": [{"item": "A1", "counted": "90"}]})
     documents.act(w.store, w.who("s1mgr"), counting.document.id, ActionRequest("reject"))
     assert w.issue("1 A1 @S1").ok and w.on_hand("A1", "S1") == D(99)
+
+
+DISH_FORM = {"schema_version": 1, "key": "dish_sale", "version": 1,
+             "labels": {"zh": "菜品销售", "en": "Dish sale"},
+             "fields": [{"key": "store", "type": "location", "required": True,
+                         "label": {"zh": "门店", "en": "Store"}}, LINES]}
+DISH_RULES = ("on dish_sale approved:\n"
+              "    for line in lines: issue line.qty of recipe(line.item) from store\n")
+
+
+def test_recipe_lines_issue_their_ingredients(w: DocWorld) -> None:
+    for code in ("NOODLE", "RICE", "SOUP"):
+        w.item(code)
+    stock.set_bom(w.store, w.tenant_id, "NOODLE", [LineSpec("A1", D(2)), LineSpec("B2", D(1))],
+                  kind=BomKind.RECIPE)
+    stock.set_bom(w.store, w.tenant_id, "RICE", [LineSpec("B2", D(3))], kind=BomKind.RECIPE)
+    w.receive("50 B2 @S1 cost 1")
+    for kind, body in (("form", DISH_FORM), ("rules", {"text": DISH_RULES})):
+        definitions.publish(w.store, w.tenant_id, kind, "dish_sale", body=body)
+    lines = [{"item": "NOODLE", "qty": "3"}, {"item": "RICE", "qty": "1"},
+             {"item": "NOODLE", "qty": "1"}]
+    out = documents.submit_new(w.store, w.who("clerk"), "dish_sale",
+                               {"store": "S1", "lines": lines})
+    assert out.document.status == "approved" and out.movements == 5
+    assert w.on_hand("A1", "S1") == D(100 - 2 * 4)
+    assert w.on_hand("B2", "S1") == D(50 - 1 * 4 - 3)
+    with pytest.raises(EngineError) as refused:  # no recipe: SOUP itself, and there is none
+        documents.submit_new(w.store, w.who("clerk"), "dish_sale", {
+            "store": "S1", "lines": [{"item": "RICE", "qty": "1"}, {"item": "SOUP", "qty": "1"}]})
+    problem = refused.value.problems[0]
+    assert (problem.code, problem.source.path) == ("ledger.insufficient_stock", "lines[1]")
+    assert w.on_hand("B2", "S1") == D(50 - 1 * 4 - 3)

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from engine.store.driver import DRIVER, Driver
 
@@ -30,6 +30,8 @@ T = TypeVar("T")
 _WRITE = "flowledger_write"
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock not available
 _SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
+# A pooled PostgreSQL connection idle this long is pinged before use (see _ping_if_idle).
+IDLE_PING_SECONDS = 1.0
 
 
 def normalize_url(url: str) -> str:
@@ -73,6 +75,32 @@ def _sqlite_begin(conn: Any) -> None:
         raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 
 
+def _ping_if_idle(engine: Engine) -> None:
+    """Check a pooled connection before handing it out, but only one that sat idle.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip per
+    transaction, about a sixth of a ledger posting's time on PostgreSQL. A connection
+    handed back moments ago is as good as the last statement that ran on it; one idle
+    for ``IDLE_PING_SECONDS`` may have been cut (a database restart, a failover, an
+    idle timeout) and is pinged, and replaced by a fresh one if the ping fails.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: ConnectionPoolEntry,
+                  _proxy: PoolProxiedConnection) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return  # new, or just used
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("pooled connection lost while idle") from exc
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     backend = make_url(url).get_backend_name()
@@ -81,10 +109,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     else:
-        kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
         engine = create_engine(url, **kwargs)
+        if not kwargs.get("pool_pre_ping"):
+            _ping_if_idle(engine)
     return engine
 
 

@@ -116,21 +116,23 @@ def _post_once(uow: UnitOfWork, tenant_id: int, origin: Origin, effects: Sequenc
         action=f"post:{origin.event}", after=[e.key for e, _, _ in todo],
         detail={"movements": len(done[0].movements) if done else  # what combine answers
                 sum(len(plan.movements) for _, plan in plans), "rule": origin.rule}))
-    driver = Driver.of(uow.session)
-    deltas = ledger_apply.summed_deltas(plans)
-    watched = ledger_apply.post_deltas(
-        driver, tenant_id, [(e.key, dg, e.operation) for e, dg, _ in todo], now, deltas,
-        _watched(snap, todo, plans))
     originals = ledger_repo.movement_values(uow.session, tenant_id, [
         m.reversal_of for _, plan in plans for m in plan.movements if m.reversal_of])
-    applied = ledger_apply.apply(uow.session, driver, snap, plans, originals, watched)
+    driver = Driver.of(uow.session)
+    deltas = ledger_apply.summed_deltas(plans)
+    with ledger_apply.together(driver):  # one round trip on PostgreSQL
+        posted = ledger_apply.post_deltas(
+            driver, tenant_id, [(e.key, dg, e.operation) for e, dg, _ in todo], now, deltas,
+            _watched(snap, todo, plans))
+        stored = ledger_apply.journal(driver, snap, plans, originals, posted.watched)
+        uow.audit.append_prepared(event)
+    posted.check()
+    applied = ledger_apply.record(uow.session, snap, plans, stored())
     if close_counts:
         _close_counts(uow, tenant_id, snap, todo, plans, now)
-    combined = combine([*done, *applied]) if done else PostingResult(
+    return combine([*done, *applied]) if done else PostingResult(
         Result.OK, tuple(m for r in applied for m in r.movements), tuple(deltas),
         tuple(x for r in applied for x in r.reservations))
-    uow.audit.append_prepared(event)
-    return combined
 
 
 Todo = list[tuple[Effect, str, dict[str, Any]]]

@@ -9,18 +9,20 @@ Values are converted by hand exactly as the column types would
 (:mod:`engine.store.types`): quantities and money to scaled integers, timestamps to
 naive UTC, JSON to text. Driver errors are re-raised as SQLAlchemy's
 (``IntegrityError``, ``OperationalError``, …), so callers and :meth:`Store.run`'s
-retries see what they always saw. Fewer statements is the other saving: the callers
-build set-based ones (:meth:`Driver.source`), one round trip each on PostgreSQL.
+retries see what they always saw. Fewer round trips is the other saving: the callers
+build set-based statements (:meth:`Driver.source`), and on PostgreSQL send the ones
+whose answers can wait together (:meth:`Driver.together`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -66,12 +68,56 @@ class Driver:
         self.cursor: Any = self.raw.cursor()
         self._error: type[Exception] = conn.dialect.loaded_dbapi.Error
         self.read_first = read_first
+        self._pipeline: Any = None  # psycopg's, inside together()
 
     @staticmethod
     def of(session: Session) -> Driver:
-        """The driver of ``session``'s transaction (made once for a bare one)."""
+        """The driver of ``session``'s transaction: the one a bare transaction made,
+        else one per database connection, so every caller in a transaction shares it
+        (and its :meth:`together` block)."""
         found = session.info.get(DRIVER)
-        return found if found is not None else Driver(session.connection())
+        if found is not None:
+            return cast(Driver, found)
+        conn = session.connection()
+        found = conn.info.get(DRIVER)
+        if found is None:
+            found = conn.info[DRIVER] = Driver(conn)
+        return cast(Driver, found)
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Send the block's statements to PostgreSQL together, not one round trip each
+        (psycopg's pipeline mode): :meth:`later` reads a statement's rows after the
+        block; :meth:`all` inside it waits for everything sent so far. A database error
+        surfaces at the latest when the block ends. SQLite runs each statement as it
+        comes. Only this driver's statements may run inside the block: SQLAlchemy's
+        would find no result yet."""
+        if self.sqlite or self._pipeline is not None:
+            yield
+            return
+        try:
+            with self.raw.pipeline() as pipeline:
+                self._pipeline = pipeline
+                try:
+                    yield
+                finally:
+                    self._pipeline = None
+        except self._error as exc:
+            raise DBAPIError.instance("(statements sent together)", (), exc,
+                                      self._error) from exc
+
+    def later(self, text: str, params: Params = ()) -> Rows:
+        """Run a statement whose rows are read once :meth:`together` ends (at once
+        outside such a block)."""
+        if self._pipeline is None:
+            return Rows(self.all(text, params))
+        cursor = self.raw.cursor()
+        sql = self.sql(text)
+        try:
+            cursor.execute(sql, params)
+        except self._error as exc:
+            raise DBAPIError.instance(sql, params, exc, self._error) from exc
+        return Rows(cursor=cursor)
 
     def lock_for_write(self) -> bool:
         """Take SQLite's write lock if this transaction started as a read (see
@@ -114,6 +160,11 @@ class Driver:
     def all(self, text: str, params: Params = ()) -> list[Any]:
         """Run one statement and return its rows (``[]`` for one that returns none)."""
         cursor = self.execute(text, params)
+        if self._pipeline is not None:
+            try:
+                self._pipeline.sync()
+            except self._error as exc:
+                raise DBAPIError.instance(self.sql(text), params, exc, self._error) from exc
         return list(cursor.fetchall()) if cursor.description is not None else []
 
     def many(self, text: str, rows: Sequence[Params]) -> None:
@@ -154,6 +205,18 @@ def _record(types: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[Any, ...]]:
 def _recordset(types: tuple[str, ...]) -> str:
     columns = ", ".join(f"{name} {t}" for name, t in zip(_record(types)[0], types, strict=True))
     return f"json_to_recordset(?::json) AS d({columns})"
+
+
+class Rows:
+    """The rows of a statement run by :meth:`Driver.later`, read when needed."""
+
+    def __init__(self, rows: list[Any] | None = None, *, cursor: Any = None) -> None:
+        self._rows, self._cursor = rows, cursor
+
+    def all(self) -> list[Any]:
+        if self._rows is None:
+            self._rows = list(self._cursor.fetchall())
+        return self._rows
 
 
 @lru_cache(maxsize=128)

@@ -10,17 +10,20 @@ Order inside the transaction (the same for every caller, so locks never cycle):
 3. valuation rows of the items whose value changes, in item order;
 4. movements, reservations and batch receipt sequences (no further locks).
 
-Steps 1–2 go out as one round trip on PostgreSQL. A guard that refuses (stock taken
-since the snapshot was read), a duplicate effect key, a count opened meanwhile or a
-reservation closed concurrently raises :class:`Stale`: the transaction rolls back and
-the service plans again on a fresh snapshot. Posting is the hot path: its statements
+Steps 1–2 are one statement on PostgreSQL, and steps 1–4's driver statements are sent
+together (:func:`together`): their answers (a guard that refused, the journal ids) are
+read when all of them are back. A guard that refuses (stock taken since the snapshot
+was read), a duplicate effect key, a count opened meanwhile or a reservation closed
+concurrently raises :class:`Stale`: the transaction rolls back and the service plans
+again on a fresh snapshot. Posting is the hot path: its statements
 run on the driver cursor (:mod:`engine.store.driver`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -37,7 +40,7 @@ from engine.ledger.results import PostingResult, Shortage
 from engine.ledger.snapshot import Snapshot
 from engine.store import ledger_reads
 from engine.store import ledger_tables as t
-from engine.store.driver import Driver, scaled, unscaled
+from engine.store.driver import Driver, Rows, scaled, unscaled
 from engine.store.ledger_rows import batch_key
 
 BATCH, RES = (cast(Table, m.__table__) for m in (t.Batch, t.Reservation))
@@ -89,18 +92,36 @@ class Stale(Exception):
         self.shortage = shortage
 
 
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """What :func:`post_deltas` sent: the locations to watch, and the check of the
+    guarded updates, run once their rows are back (after :meth:`Driver.together`)."""
+
+    watched: frozenset[int]
+    driver: Driver
+    tenant_id: int
+    deltas: Sequence[tuple[BalanceKey, Delta]]
+    updated: Rows | None
+
+    def check(self) -> None:
+        """Raise :class:`Stale` for a guard that refused; insert first-stock rows."""
+        if self.updated is not None:
+            _check_updated(self.driver, self.tenant_id, self.deltas,
+                           {tuple(r) for r in self.updated.all()})
+
+
 def post_deltas(d: Driver, tenant_id: int, keyed: Sequence[tuple[str, str, str]],
                 now: datetime, deltas: Sequence[tuple[BalanceKey, Delta]],
-                watched: Collection[int] = ()) -> frozenset[int]:
+                watched: Collection[int] = ()) -> Posted:
     """Steps 1–2: record the effect keys (key, digest, operation) and apply the deltas
     (in lock order), each guarded one only where ``on_hand − reserved`` stays ≥ 0.
 
-    A guarded delta finding no such row raises :class:`Stale` with the shortage; any
-    other missing row is the key's first stock and is inserted. ``watched`` are the
-    locations a count opened since the snapshot makes stale: returned when they must
-    be looked at under the balance locks (pass them on to :func:`apply`), empty when
-    the snapshot was read under SQLite's write lock, which is held until the commit
-    (:meth:`Driver.lock_for_write`).
+    :meth:`Posted.check` then raises :class:`Stale` with the shortage for a guarded
+    delta that found no such row; any other missing row is the key's first stock and
+    is inserted. ``Posted.watched`` are the locations a count opened since the snapshot
+    makes stale: the ones to look at under the balance locks (pass them on to
+    :func:`journal`), none when the snapshot was read under SQLite's write lock,
+    which is held until the commit (:meth:`Driver.lock_for_write`).
     """
     statements: list[tuple[str, list[Any]]] = []
     prefix, prefix_params = "", []
@@ -121,13 +142,30 @@ def post_deltas(d: Driver, tenant_id: int, keyed: Sequence[tuple[str, str, str]]
         statements.append((prefix + _UPDATE.format(rows=rows),
                            [*prefix_params, *params, tenant_id]))
     maybe_stale = d.lock_for_write() or not d.sqlite  # the statements are ready: lock now
+    with concurrent_keys("duplicate effect key"):
+        sent = [d.later(text, params) for text, params in statements]
+    return Posted(frozenset(watched) if maybe_stale else frozenset(), d, tenant_id, deltas,
+                  sent[-1] if deltas else None)
+
+
+@contextmanager
+def together(d: Driver) -> Iterator[None]:
+    """Steps 1–4a sent together (:meth:`Driver.together`): on PostgreSQL the keys,
+    the guarded updates, valuation writes, the journal rows and the audit event go out
+    as one round trip (two when valuation rows must be read); a key taken concurrently
+    that only surfaces when the block ends makes the snapshot :class:`Stale` too."""
+    with concurrent_keys("a key taken concurrently"), d.together():
+        yield
+
+
+@contextmanager
+def concurrent_keys(reason: str) -> Iterator[None]:
+    """A unique key another transaction took first (an effect posted twice at once,
+    a reversal, a first row) makes the snapshot :class:`Stale`."""
     try:
-        results = [d.all(text, params) for text, params in statements]
-    except IntegrityError as exc:  # the same effect is being posted by someone else
-        raise Stale("duplicate effect key") from exc
-    if deltas:
-        _check_updated(d, tenant_id, deltas, {tuple(r) for r in results[-1]})
-    return frozenset(watched) if maybe_stale else frozenset()
+        yield
+    except IntegrityError as exc:
+        raise Stale(reason) from exc
 
 
 def _lowers(delta: Delta) -> bool:
@@ -148,10 +186,8 @@ def _check_updated(d: Driver, tenant_id: int, deltas: Sequence[tuple[BalanceKey,
         (key.item_id, key.location_id, batch_key(key.batch_id),
          scaled(delta.on_hand, QTY_PLACES), scaled(delta.reserved, QTY_PLACES))
         for key, delta in missing])
-    try:
+    with concurrent_keys("balance row created concurrently"):
         d.execute(_NEW_BALANCES.format(rows=rows), [tenant_id, *params])
-    except IntegrityError as exc:  # another transaction inserted the key first
-        raise Stale("balance row created concurrently") from exc
 
 
 def value_movements(d: Driver, snap: Snapshot, tenant_id: int,
@@ -216,10 +252,8 @@ def _load_states(d: Driver, tenant_id: int, methods: dict[int, Valuation]
             val.Layer(seq, unscaled(qty, QTY_PLACES), unscaled(value, MONEY_PLACES)))
     missing = [item_id for item_id in methods if item_id not in rows]
     if missing:
-        try:
+        with concurrent_keys("valuation row created concurrently"):
             d.many(_NEW_STATE, [(tenant_id, item_id) for item_id in missing])
-        except IntegrityError as exc:  # another transaction created one first
-            raise Stale("valuation row created concurrently") from exc
     out: dict[int, State] = {}
     for item_id, method in methods.items():
         row = rows.get(item_id)
@@ -261,12 +295,13 @@ def _save_states(d: Driver, tenant_id: int, before: dict[int, State],
 
 def insert_movements(d: Driver, tenant_id: int, posting_keys: Sequence[str],
                      movements: Sequence[Movement], values: Sequence[Decimal | None],
-                     watched: Collection[int] = ()) -> list[Movement]:
+                     watched: Collection[int] = ()) -> Callable[[], list[Movement]]:
     """Insert the journal rows; none if a count is open at a ``watched`` location (in
-    the same statement), which raises :class:`Stale`."""
+    the same statement). Returns the reader of the stored movements (with their ids),
+    for once the rows are back: it raises :class:`Stale` if a count was open."""
     if not movements:
         _check_counts(d, tenant_id, watched)
-        return []
+        return list
     stamps: dict[datetime, Any] = {}
     for m in movements:
         if m.posted_at not in stamps:
@@ -282,13 +317,16 @@ def insert_movements(d: Driver, tenant_id: int, posting_keys: Sequence[str],
         ids, ids_params = ledger_reads.in_list(d, "location_id", watched)
         text = _MOVEMENTS.format(rows=rows, counts=_NO_COUNT.format(ids=ids))
         params = [*params, tenant_id, *ids_params]
-    try:
-        ids_by_key = {key: i for i, key in d.all(text, params)}
-    except IntegrityError as exc:  # reversal_of is unique: reversed concurrently
-        raise Stale("movement key or reversal taken concurrently") from exc
-    if len(ids_by_key) < len(movements):
-        raise Stale("a count opened at a location meanwhile")
-    return [m.with_id(ids_by_key[m.key]) for m in movements]
+    with concurrent_keys("movement key or reversal taken concurrently"):
+        rows_back = d.later(text, params)
+
+    def stored() -> list[Movement]:
+        ids_by_key = {key: i for i, key in rows_back.all()}
+        if len(ids_by_key) < len(movements):
+            raise Stale("a count opened at a location meanwhile")
+        return [m.with_id(ids_by_key[m.key]) for m in movements]
+
+    return stored
 
 
 def _check_counts(d: Driver, tenant_id: int, watched: Collection[int]) -> None:
@@ -325,16 +363,22 @@ def write_reservations(session: Session, reservations: Sequence[Reservation],
     return out
 
 
-def apply(session: Session, d: Driver, snap: Snapshot,
-          plans: Sequence[tuple[str, PostingResult]], originals: dict[int, Decimal | None],
-          watched: Collection[int] = ()) -> list[PostingResult]:
-    """Steps 3–4 for the OK plans of one event (after :func:`post_deltas`, with the
-    locations it returned): valuation and journal rows. Returns the plans with their
-    stored ids."""
+def journal(d: Driver, snap: Snapshot, plans: Sequence[tuple[str, PostingResult]],
+            originals: dict[int, Decimal | None], watched: Collection[int] = ()
+            ) -> Callable[[], list[Movement]]:
+    """Steps 3–4a for the OK plans of one event (after :func:`post_deltas`, with the
+    locations it returned): valuation and journal rows, on the driver. Returns the
+    reader of the stored movements (see :func:`insert_movements`)."""
     movements = [m for _, plan in plans for m in plan.movements]
     keys = [key for key, plan in plans for _ in plan.movements]
     values = value_movements(d, snap, snap.tenant_id, movements, originals)
-    stored = insert_movements(d, snap.tenant_id, keys, movements, values, watched)
+    return insert_movements(d, snap.tenant_id, keys, movements, values, watched)
+
+
+def record(session: Session, snap: Snapshot, plans: Sequence[tuple[str, PostingResult]],
+           stored: Sequence[Movement]) -> list[PostingResult]:
+    """Step 4b, through the session: batch receipt sequences and reservations. Returns
+    the plans with their stored ids."""
     note_first_receipts(session, snap, stored)
     out, position = [], 0
     for key, plan in plans:

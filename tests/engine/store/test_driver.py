@@ -1,0 +1,89 @@
+"""The hot-path driver: set-based row sources and statements sent together."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from psycopg import pq
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.services import identity
+from engine.store import Store
+from engine.store.driver import Driver
+
+KEYS = "SELECT key FROM postings WHERE tenant_id = ? ORDER BY key"
+POSTING = ("INSERT INTO postings (tenant_id, key, digest, operation, posted_at, result) "
+           "SELECT column1, column2, column3, column4, column5, column6 FROM {rows} "
+           "RETURNING key, result")
+TYPES = ("bigint", "text", "text", "text", "timestamp", "json")
+
+
+def _postings(d: Driver, tenant_id: int, *keys: str) -> tuple[str, list[Any]]:
+    at = d.time(datetime(2026, 11, 22, 8, 30, tzinfo=UTC))
+    rows, params = d.source(TYPES, [(tenant_id, key, "0" * 64, "receive", at,
+                                     d.json({"code": "ok", "key": key})) for key in keys])
+    return POSTING.format(rows=rows), params
+
+
+def test_a_row_source_carries_every_type(store: Store) -> None:
+    tenant = identity.create_tenant(store, "acme").id
+
+    def work(session: Session) -> list[Any]:
+        d = Driver.of(session)
+        return d.all(*_postings(d, tenant, "a", "b", "c"))
+
+    rows = store.run(work)
+    assert [(key, _parsed(result)) for key, result in rows] == [
+        (k, {"code": "ok", "key": k}) for k in "abc"]
+    stamps = store.run(lambda s: Driver.of(s).all(
+        "SELECT posted_at FROM postings WHERE tenant_id = ?", [tenant]))
+    assert {str(stamp).replace("T", " ")[:19] for (stamp,) in stamps} == {"2026-11-22 08:30:00"}
+
+
+def test_statements_sent_together_answer_after_the_block(store: Store) -> None:
+    tenant = identity.create_tenant(store, "acme").id
+
+    def work(session: Session) -> tuple[list[Any], list[Any], list[Any], bool]:
+        d = Driver.of(session)
+        with d.together():
+            first = d.later(*_postings(d, tenant, "a"))
+            second = d.later(*_postings(d, tenant, "b"))
+            seen_inside = d.all(KEYS, [tenant])  # waits for everything sent so far
+            pipelined = d.sqlite or d.raw.pgconn.pipeline_status != pq.PipelineStatus.OFF
+        return first.all(), second.all(), seen_inside, pipelined
+
+    first, second, inside, pipelined = store.run(work)
+    assert [k for k, _ in first] == ["a"] and [k for k, _ in second] == ["b"]
+    assert inside == [("a",), ("b",)]
+    assert pipelined  # PostgreSQL really was in pipeline mode inside the block
+
+
+def test_an_error_sent_together_surfaces_and_nothing_is_kept(store: Store) -> None:
+    tenant = identity.create_tenant(store, "acme").id
+    store.run(lambda s: Driver.of(s).all(*_postings(Driver.of(s), tenant, "a")))
+
+    def work(session: Session) -> None:
+        d = Driver.of(session)
+        with d.together():
+            d.later(*_postings(d, tenant, "b"))
+            d.later(*_postings(d, tenant, "a"))  # the key is taken
+            d.later(*_postings(d, tenant, "c"))
+
+    with pytest.raises(IntegrityError):
+        store.run(work)
+    assert store.run(lambda s: Driver.of(s).all(KEYS, [tenant])) == [("a",)]
+
+
+def test_one_driver_per_transaction(store: Store) -> None:
+    def work(session: Session) -> bool:
+        return Driver.of(session) is Driver.of(session)
+
+    assert store.run(work)
+
+
+def _parsed(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value  # SQLite keeps the text

@@ -3,9 +3,13 @@
 A document is a 3-line transfer between two stores, posted in one transaction. The
 engine posts it through ``engine.services.posting.post_event`` (idempotency check,
 snapshot, pure plan, guarded updates in lock order, journal, audit). The baseline does
-the same writes with the plain driver (sqlite3 / psycopg): three posting rows, six
-guarded balance updates in the same order, three journal rows, commit. Scenarios: 1 and
-8 clients, distinct items per client or one hot item, on SQLite and PostgreSQL. Then a
+the same writes by hand with the plain driver (sqlite3 / psycopg): three posting rows,
+six guarded balance updates in the same order, three journal rows, and the tenant's
+audit event on its hash chain (lock the head, hash, insert the event, move the head),
+then commits. The goal (engine ≥ half the baseline) is judged against it. For
+reference a second baseline leaves the audit event out: the price of the audit chain,
+which the engine always pays. Scenarios: 1 and 8 clients, distinct items per client or
+one hot item, on SQLite and PostgreSQL; the three runs rotate round by round. Then a
 tenant whose journal already holds 1,000,000 movements is posted to, interleaved with
 an empty tenant, to show the journal's size does not slow a posting.
 
@@ -16,7 +20,9 @@ PostgreSQL database, default the test one).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
+import json
 import multiprocessing
 import os
 import sqlite3
@@ -33,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.pairs import interleave
+from bench.pairs import Paired, interleave, rounds
 from engine.ledger.model import LocationKind
 from engine.services import identity, posting, stock
 from engine.services.posting import Effect, Origin
@@ -115,7 +121,7 @@ class Raw:
     def sql(self, text: str) -> str:
         return text.replace("?", self.p)
 
-    def doc(self, shop: Shop, client: int, hot: bool) -> None:
+    def doc(self, shop: Shop, client: int, hot: bool, audit: bool = True) -> None:
         doc = next(_docs)
         src, dst = (shop.s1, shop.s2) if doc % 2 else (shop.s2, shop.s1)
         items = sorted(lines_for(shop, client, hot))
@@ -143,25 +149,48 @@ class Raw:
                 "posted_at) VALUES (?, ?, ?, ?, ?, ?, 1, 'bench', 'approved', 0, ?, ?, ?)"),
                 [(tid, item, src, dst, unit, doc, f"raw:{doc}:{n}/0", f"raw:{doc}:{n}", now)
                  for n, item in enumerate(items)])
+            if audit:
+                self.audit(cur, tid, doc, now, [f"raw:{doc}:{n}" for n in range(3)])
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
             raise
 
+    def audit(self, cur: Any, tid: int, doc: int, now: datetime, keys: list[str]) -> None:
+        """The event on the tenant's chain: the head locked, the event hashed onto it."""
+        lock = "" if self.backend == "sqlite" else " FOR UPDATE"
+        cur.execute(self.sql(f"SELECT seq, hash FROM audit_heads WHERE tenant_id = ?{lock}"),
+                    [tid])
+        seq, prev = cur.fetchone()
+        body = json.dumps({"action": "post:approved", "actor_label": "system", "after": keys,
+                           "detail": {"movements": 3, "rule": "bench"}, "object_id": str(doc),
+                           "object_type": "document", "occurred_at": now.isoformat(),
+                           "seq": seq + 1, "tenant_id": tid}, sort_keys=True)
+        digest = hashlib.sha256(f"{prev}\n{body}".encode()).hexdigest()
+        cur.execute(self.sql(
+            "INSERT INTO audit_events (tenant_id, occurred_at, actor_label, object_type, "
+            "object_id, action, after_digest, detail, seq, prev_hash, hash) VALUES "
+            "(?, ?, 'system', 'document', ?, 'post:approved', ?, ?, ?, ?, ?)"),
+            [tid, now, str(doc), hashlib.sha256(json.dumps(keys).encode()).hexdigest(),
+             '{"movements": 3, "rule": "bench"}', seq + 1, prev, digest])
+        cur.execute(self.sql("UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ?"),
+                    [seq + 1, digest, tid])
+
 
 # running ------------------------------------------------------------------------------
 
-def clients_run(clients: int, docs: int, url: str, shop: Shop, hot: bool, engine: bool
+def clients_run(clients: int, docs: int, url: str, shop: Shop, hot: bool, kind: str
                 ) -> Callable[[], tuple[int, float]]:
     """A run: ``clients`` forked processes (as web workers would be), each with its own
     connection, released together; the rate counts from that moment to the last one
-    done. Both the engine and the baseline run this way."""
+    done. The engine (``kind`` "engine") and the baselines ("raw", "raw-no-audit") all
+    run this way."""
     ctx = multiprocessing.get_context("fork")
 
     def run() -> tuple[int, float]:
         gate = ctx.Barrier(clients + 1)
         done = ctx.Queue()
-        procs = [ctx.Process(target=_client, args=(url, shop, c, docs, hot, engine, gate, done))
+        procs = [ctx.Process(target=_client, args=(url, shop, c, docs, hot, kind, gate, done))
                  for c in range(clients)]
         for proc in procs:
             proc.start()
@@ -178,17 +207,18 @@ def clients_run(clients: int, docs: int, url: str, shop: Shop, hot: bool, engine
     return run
 
 
-def _client(url: str, shop: Shop, client: int, docs: int, hot: bool, engine: bool,
+def _client(url: str, shop: Shop, client: int, docs: int, hot: bool, kind: str,
             gate: Any, done: Any) -> None:
     global _docs
     _docs = itertools.count(client * 10_000_000 + os.getpid() * 1000)
     try:
-        if engine:
+        if kind == "engine":
             store = Store(url)
             one: Callable[[], None] = lambda: engine_doc(store, shop, client, hot)  # noqa: E731
         else:
             raw = Raw(url, "sqlite" if url.startswith("sqlite") else "postgresql")
-            one = lambda: raw.doc(shop, client, hot)  # noqa: E731
+            audit = kind == "raw"
+            one = lambda: raw.doc(shop, client, hot, audit)  # noqa: E731
         for _ in range(3):  # warm up: each process compiles its statements once
             one()
         gate.wait()
@@ -253,7 +283,7 @@ def main() -> None:
     args = parser.parse_args()
     per_client = {1: 40, 8: 8} if args.quick else {1: 150, 8: 30}
     print(f"{'backend':<11}{'clients':>8}{'items':>10}{'engine doc/s':>14}"
-          f"{'raw doc/s':>12}{'ratio':>8}")
+          f"{'raw doc/s':>12}{'ratio':>8}{'raw w/o audit':>15}{'ratio':>8}")
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             store, url, drop = open_backend(backend, args.pg, Path(tmp))
@@ -270,20 +300,21 @@ def run_backend(backend: str, store: Store, url: str, per_client: dict[int, int]
     store.dispose()
     for clients, hot in [(1, False), (1, True), (8, False), (8, True)]:
         docs = per_client[clients]
-        result = interleave(
-            clients_run(clients, docs, url, shop, hot, engine=True),
-            clients_run(clients, docs, url, shop, hot, engine=False),
-            pairs=args.pairs)
+        engine, raw, bare = rounds([clients_run(clients, docs, url, shop, hot, kind)
+                                    for kind in ("engine", "raw", "raw-no-audit")],
+                                   count=args.pairs)
+        goal, reference = Paired(engine, raw), Paired(engine, bare)
         print(f"{backend:<11}{clients:>8}{'hot' if hot else 'distinct':>10}"
-              f"{result.engine_median:>14,.0f}{result.baseline_median:>12,.0f}"
-              f"{result.median_ratio:>8.2f}")
+              f"{goal.engine_median:>14,.0f}{goal.baseline_median:>12,.0f}"
+              f"{goal.median_ratio:>8.2f}{reference.baseline_median:>15,.0f}"
+              f"{reference.median_ratio:>8.2f}")
     big = make_shop(store, "big")
     fill_journal(store, backend, big, args.journal)
     store.dispose()
     docs = per_client[1]
     result = interleave(
-        clients_run(1, docs, url, big, False, engine=True),
-        clients_run(1, docs, url, shop, False, engine=True),
+        clients_run(1, docs, url, big, False, "engine"),
+        clients_run(1, docs, url, shop, False, "engine"),
         pairs=args.pairs)
     print(f"{backend:<11}{'1':>8}{'distinct':>10}{result.engine_median:>14,.0f}"
           f"{result.baseline_median:>12,.0f}{result.median_ratio:>8.2f}"

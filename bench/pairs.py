@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -44,6 +44,18 @@ def rate(run: Run) -> float:
     else:
         ops = result
     return ops / elapsed
+
+
+def rounds(runs: Sequence[Run], count: int = 5) -> list[tuple[float, ...]]:
+    """Run each of ``runs`` once per round (A B C, B C A, C A B, …), ``count`` rounds;
+    the rates of each run, one per round, in the order of ``runs``."""
+    assert count >= 5, "at least five rounds: the machine drifts"
+    rates: list[list[float]] = [[] for _ in runs]
+    for i in range(count):
+        for n in range(len(runs)):
+            which = (n + i) % len(runs)
+            rates[which].append(rate(runs[which]))
+    return [tuple(r) for r in rates]
 
 
 def interleave(engine: Run, baseline: Run, pairs: int = 5) -> Paired:

@@ -71,12 +71,21 @@ class Core:
 
 def in_list(d: Driver, column: str, values: Collection[Any]) -> tuple[str, list[Any]]:
     """``column`` is one of ``values``: a placeholder list on SQLite, ``= ANY`` an array
-    on PostgreSQL (one statement text whatever the count, so it stays prepared)."""
+    on PostgreSQL (one statement text whatever the count, so it stays prepared). The
+    array travels as its text (``{1,2}``), which psycopg passes as it is instead of
+    adapting a list element by element; ``key`` is the one text column."""
     if not d.sqlite:
-        return f"{column} = ANY(?)", [list(values)]
+        if column == "key":
+            return f"{column} = ANY(?::text[])", [_text_array(values)]
+        return f"{column} = ANY(?::bigint[])", ["{" + ",".join(map(str, values)) + "}"]
     if not values:
         return "0 = 1", []
     return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
+def _text_array(values: Collection[str]) -> str:
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
 
 
 def read_core(d: Driver, tenant_id: int, keys: Sequence[str], items: Collection[int],

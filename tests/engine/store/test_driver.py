@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine.services import identity
 from engine.store import Store
 from engine.store.driver import Driver
+from engine.store.ledger_reads import in_list
 
 KEYS = "SELECT key FROM postings WHERE tenant_id = ? ORDER BY key"
 POSTING = ("INSERT INTO postings (tenant_id, key, digest, operation, posted_at, result) "
@@ -87,3 +88,17 @@ def test_one_driver_per_transaction(store: Store) -> None:
 
 def _parsed(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value  # SQLite keeps the text
+
+
+def test_a_list_of_keys_matches_keys_with_quotes_commas_and_backslashes(store: Store) -> None:
+    tenant = identity.create_tenant(store, "acme").id
+    odd = ['a"b', "c,d", "e\\f", "{g}", "h i", "NULL", "汉字"]
+
+    def work(session: Session) -> list[Any]:
+        d = Driver.of(session)
+        d.all(*_postings(d, tenant, *odd, "other"))
+        where, params = in_list(d, "key", odd)
+        return d.all(f"SELECT key FROM postings WHERE tenant_id = ? AND {where}",
+                     [tenant, *params])
+
+    assert sorted(key for (key,) in store.run(work)) == sorted(odd)

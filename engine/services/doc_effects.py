@@ -4,7 +4,7 @@ events that fired, and the task, timer and outbox rows mirroring the flow's effe
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,9 +19,11 @@ from engine.services.context import CallContext
 from engine.services.definitions import Bundle
 from engine.services.doc_support import Bridge, eval_context
 from engine.services.posting import Origin
-from engine.store import ledger_repo
+from engine.store import doc_writes, ledger_repo
 from engine.store.doc_repo import DocRepo
 from engine.store.doc_tables import Document, Timer
+from engine.store.doc_writes import TaskChange, TaskRow
+from engine.store.driver import Driver
 from engine.store.ledger_repo import LedgerRepo
 from engine.store.ledger_tables import CountSession
 from engine.store.uow import UnitOfWork
@@ -138,31 +140,45 @@ def set_lock(uow: UnitOfWork, doc: Document, location_id: int, locked: bool,
 
 def sync_tasks(uow: UnitOfWork, doc: Document, before: FlowInstance | None,
                instance: FlowInstance, effects: Sequence[Effect], now: datetime, *,
-               has_timers: bool) -> None:
+               has_timers: bool) -> Callable[[Driver], None]:
     """Mirror the flow's tasks into ``doc_tasks``: insert the new ones, update the ones
     whose state changed (no read needed: the instance before the step says what was
-    there), add cc rows, schedule and cancel timers, queue notifications."""
+    there), add cc rows, schedule and cancel timers, queue notifications.
+
+    Timers are scheduled and cancelled, and cc rows looked up, now (through the
+    session); the task and outbox rows are written by the function returned, on the
+    driver, so that the caller can send them together with the rest of the action."""
     repo = DocRepo(uow.session)
     old = {t.id: t for t in before.tasks} if before else {}
-    fresh, changed = [], []
+    fresh: list[TaskRow] = []
+    changed: list[TaskChange] = []
     for task in instance.tasks:
         was = old.get(task.id)
         if was is None:
-            fresh.append(task)
+            fresh.append((task.id, task.node, task.assignee, task.state.value, task.created_at,
+                          task.decided_at))
         elif (was.state, was.assignee, was.decided_at) != (task.state, task.assignee,
                                                            task.decided_at):
-            changed.append(task)
-    repo.insert_tasks(doc.tenant_id, doc.id, [
-        (t.id, t.node, t.assignee, t.state.value, t.created_at, t.decided_at) for t in fresh])
-    repo.update_tasks(doc.tenant_id, doc.id, [
-        (t.id, t.assignee, t.state.value, t.decided_at) for t in changed])
+            changed.append((task.id, task.assignee, task.state.value, task.decided_at))
+    notes: list[tuple[str, dict[str, Any]]] = []
     for effect in effects:
-        _one(uow, repo, doc, effect, now)
+        fresh += _one(uow, repo, doc, effect, now, notes, {row[0] for row in fresh})
     if has_timers and doc.status in ("approved", "rejected", "withdrawn", "cancelled"):
         repo.cancel_timers(doc.tenant_id, doc.id)
 
+    def write(d: Driver) -> None:
+        doc_writes.insert_tasks(d, doc.tenant_id, doc.id, fresh)
+        doc_writes.update_tasks(d, doc.tenant_id, doc.id, changed)
+        for topic, payload in notes:
+            doc_writes.notify(d, doc.tenant_id, topic, payload, now)
 
-def _one(uow: UnitOfWork, repo: DocRepo, doc: Document, effect: Effect, now: datetime) -> None:
+    return write
+
+
+def _one(uow: UnitOfWork, repo: DocRepo, doc: Document, effect: Effect, now: datetime,
+         notes: list[tuple[str, dict[str, Any]]], fresh: set[str]) -> list[TaskRow]:
+    """Timers now; the cc task rows and notification to write (``fresh``: the keys of
+    tasks about to be inserted)."""
     if isinstance(effect, ScheduleTimer):
         uow.session.add(Timer(tenant_id=doc.tenant_id, document_id=doc.id, node=effect.node,
                               task_key=effect.task, action=effect.action.value,
@@ -170,11 +186,11 @@ def _one(uow: UnitOfWork, repo: DocRepo, doc: Document, effect: Effect, now: dat
     elif isinstance(effect, CancelTimers):
         repo.cancel_timers(doc.tenant_id, doc.id, effect.node)
     elif isinstance(effect, Notify):
-        if effect.kind is NotifyKind.CC:
-            have = repo.tasks_of(doc.tenant_id, doc.id)
-            repo.insert_tasks(doc.tenant_id, doc.id, [
-                (key, effect.node or "", user, "cc", now, None) for user in effect.users
-                if (key := f"cc:{effect.node}:{user}") not in have])
-        repo.notify(doc.tenant_id, f"document.{effect.kind.value}", {
+        notes.append((f"document.{effect.kind.value}", {
             "document": doc.id, "form": doc.form_key, "serial": doc.serial,
-            "node": effect.node, "users": list(effect.users)}, now)
+            "node": effect.node, "users": list(effect.users)}))
+        if effect.kind is NotifyKind.CC:
+            have = set(repo.tasks_of(doc.tenant_id, doc.id)) | fresh
+            return [(key, effect.node or "", user, "cc", now, None) for user in effect.users
+                    if (key := f"cc:{effect.node}:{user}") not in have]
+    return []

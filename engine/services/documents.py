@@ -34,9 +34,11 @@ from engine.services import definitions as defs
 from engine.services.context import SYSTEM, CallContext, audit
 from engine.services.doc_support import Conditions, StoreResolver, eval_context
 from engine.services.identity import Principal
+from engine.store import doc_writes
 from engine.store.db import Store
 from engine.store.doc_repo import DocRepo
-from engine.store.doc_tables import DocEvent, Document
+from engine.store.doc_tables import Document
+from engine.store.driver import Driver
 from engine.store.ledger_apply import Stale
 from engine.store.uow import UnitOfWork, transaction
 
@@ -425,15 +427,18 @@ def _apply(uow: UnitOfWork, actor: str, doc: Document, bundle: defs.Bundle,
     doc.revision, doc.updated_at = doc.revision + 1, now
     if doc.status in ENDED:
         doc.finished_at = now
-    doc_effects.sync_tasks(uow, doc, before, instance, step.effects, now,
-                           has_timers=bundle.has_timers)
-    _record(uow, doc, actor, action, now, comment, detail={"events": events})
-    audit(uow, ctx, tenant_id=doc.tenant_id, object_type="document", object_id=doc.id,
-          action=action, after={"status": doc.status, "events": events})
+    write_tasks = doc_effects.sync_tasks(uow, doc, before, instance, step.effects, now,
+                                         has_timers=bundle.has_timers)
+    driver = Driver.of(uow.session)
+    with driver.together():  # on PostgreSQL: tasks, timeline, outbox and audit at once
+        write_tasks(driver)
+        _record(uow, doc, actor, action, now, comment, detail={"events": events})
+        audit(uow, ctx, tenant_id=doc.tenant_id, object_type="document", object_id=doc.id,
+              action=action, after={"status": doc.status, "events": events})
     return Outcome(view(doc), tuple(events), moved)
 
 
 def _record(uow: UnitOfWork, doc: Document, actor: str, action: str, now: datetime,
             comment: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    uow.session.add(DocEvent(tenant_id=doc.tenant_id, document_id=doc.id, at=now, actor=actor,
-                             action=action, comment=comment, detail=detail or {}))
+    doc_writes.add_event(Driver.of(uow.session), doc.tenant_id, doc.id, now, actor, action,
+                         comment, detail)

@@ -57,11 +57,6 @@ _LATEST = select(_DEFS.c.kind, func.max(_DEFS.c.version)).where(
     _DEFS.c.state == "published").group_by(_DEFS.c.kind)
 
 
-_TASKS = cast(Table, DocTask.__table__)
-_NEW_TASKS = insert(_TASKS)
-_SET_TASK = update(_TASKS).where(
-    _TASKS.c.tenant_id == bindparam("t"), _TASKS.c.document_id == bindparam("d"),
-    _TASKS.c.task_key == bindparam("k"))
 
 
 _PUBLISHED = select(_DEFS.c.kind, _DEFS.c.version, _DEFS.c.id, _DEFS.c.published_at).where(
@@ -262,23 +257,6 @@ class DocRepo:
             DocTask.tenant_id == tenant_id, DocTask.document_id == document_id)).scalars()
         return {r.task_key: r for r in rows}
 
-    def insert_tasks(self, tenant_id: int, document_id: int,
-                     rows: list[tuple[str, str, str, str, datetime, datetime | None]]) -> None:
-        """(task key, node, assignee, state, created at, decided at) of new tasks."""
-        if rows:
-            self.session.connection().execute(_NEW_TASKS, [
-                {"tenant_id": tenant_id, "document_id": document_id, "task_key": key,
-                 "node": node, "assignee": who, "state": state, "created_at": created,
-                 "decided_at": decided} for key, node, who, state, created, decided in rows])
-
-    def update_tasks(self, tenant_id: int, document_id: int,
-                     rows: list[tuple[str, str, str, datetime | None]]) -> None:
-        """(task key, assignee, state, decided at) of tasks that changed."""
-        if rows:
-            self.session.connection().execute(_SET_TASK, [
-                {"t": tenant_id, "d": document_id, "k": key, "assignee": who, "state": state,
-                 "decided_at": decided} for key, who, state, decided in rows])
-
     def tasks_for(self, tenant_id: int, assignee: str, states: Sequence[str], limit: int = 100
                   ) -> list[tuple[DocTask, Document]]:
         rows = self.session.execute(
@@ -334,11 +312,6 @@ class DocRepo:
         return int(self.session.execute(upsert).scalar_one())
 
     # outbox --------------------------------------------------------------------------------
-    def notify(self, tenant_id: int, topic: str, payload: dict[str, Any], now: datetime
-               ) -> None:
-        self.session.add(OutboxMessage(tenant_id=tenant_id, kind="notify", topic=topic,
-                                       payload=payload, created_at=now, attempts=0))
-
     def pending_outbox(self, limit: int = 100) -> Sequence[OutboxMessage]:
         return self.session.execute(select(OutboxMessage).where(
             OutboxMessage.delivered_at.is_(None)).order_by(OutboxMessage.id).limit(limit)

@@ -51,6 +51,14 @@ class Visible:
     department_forms: frozenset[str] = frozenset()
     department_users: frozenset[int] = frozenset()
 
+# Read on every document step: built once, with their cache keys.
+_DOCUMENT = select(Document).where(Document.tenant_id == bindparam("t"),
+                                   Document.id == bindparam("id"))
+_LOCKED_DOCUMENT = _DOCUMENT.with_for_update()
+_TASK_NODES = select(DocTask.document_id, DocTask.node).where(
+    DocTask.tenant_id == bindparam("t"), DocTask.assignee == bindparam("u"),
+    DocTask.document_id.in_(bindparam("ids", expanding=True)))
+
 _DEFS = cast(Table, Definition.__table__)
 _LATEST = select(_DEFS.c.kind, func.max(_DEFS.c.version)).where(
     _DEFS.c.tenant_id == bindparam("t"), _DEFS.c.key == bindparam("k"),
@@ -115,11 +123,8 @@ class DocRepo:
     # documents -------------------------------------------------------------------------
     def document(self, tenant_id: int, document_id: int, *, lock: bool = False
                  ) -> Document | None:
-        query = select(Document).where(Document.tenant_id == tenant_id,
-                                       Document.id == document_id)
-        if lock:
-            query = query.with_for_update()
-        return self.session.execute(query).scalar_one_or_none()
+        return self.session.execute(_LOCKED_DOCUMENT if lock else _DOCUMENT,
+                                    {"t": tenant_id, "id": document_id}).scalar_one_or_none()
 
     def documents(self, tenant_id: int, *, submitter: str | None = None,
                   form_key: str | None = None, status: str | None = None, limit: int = 100,
@@ -173,9 +178,8 @@ class DocRepo:
         out: dict[int, set[str]] = {}
         if not ids:
             return out
-        for doc_id, node in self.session.execute(select(DocTask.document_id, DocTask.node).where(
-                DocTask.tenant_id == tenant_id, DocTask.assignee == username,
-                DocTask.document_id.in_(ids))):
+        for doc_id, node in self.session.execute(_TASK_NODES, {"t": tenant_id, "u": username,
+                                                              "ids": ids}):
             out.setdefault(doc_id, set()).add(node)
         return out
 

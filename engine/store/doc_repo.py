@@ -55,6 +55,8 @@ class Visible:
 _DOCUMENT = select(Document).where(Document.tenant_id == bindparam("t"),
                                    Document.id == bindparam("id"))
 _LOCKED_DOCUMENT = _DOCUMENT.with_for_update()
+_FORM_ACCESS = select(FormAccess).where(FormAccess.tenant_id == bindparam("t"),
+                                        FormAccess.form_key == bindparam("k"))
 _TASK_NODES = select(DocTask.document_id, DocTask.node).where(
     DocTask.tenant_id == bindparam("t"), DocTask.assignee == bindparam("u"),
     DocTask.document_id.in_(bindparam("ids", expanding=True)))
@@ -185,7 +187,8 @@ class DocRepo:
 
     # access settings ---------------------------------------------------------------------
     def form_access(self, tenant_id: int, form_key: str) -> FormAccess | None:
-        return self.session.get(FormAccess, (tenant_id, form_key))
+        return self.session.execute(_FORM_ACCESS, {"t": tenant_id, "k": form_key}
+                                    ).scalar_one_or_none()
 
     def form_accesses(self, tenant_id: int) -> dict[str, dict[str, Any]]:
         return {row.form_key: dict(row.body) for row in self.session.execute(

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.ledger.model import (
@@ -29,6 +29,16 @@ from engine.store import ledger_tables as t
 from engine.store.driver import Driver
 
 VIRTUAL_KINDS = [k.value for k in LocationKind if k not in INTERNAL_KINDS]
+# Read by every document event with rules: built once, with their cache keys.
+_ITEMS_BY_CODES = select(t.Item).where(t.Item.tenant_id == bindparam("t"),
+                                       t.Item.code.in_(bindparam("codes", expanding=True)))
+_LOCATIONS_BY_CODES = select(t.Location).where(
+    t.Location.tenant_id == bindparam("t"),
+    t.Location.code.in_(bindparam("codes", expanding=True)))
+_PENDING_RESERVATIONS = select(t.Reservation.id).where(
+    t.Reservation.tenant_id == bindparam("t"), t.Reservation.document_id == bindparam("d"),
+    t.Reservation.state == "pending").order_by(t.Reservation.id)
+
 
 @dataclass(frozen=True, slots=True)
 class Wanted:
@@ -75,12 +85,12 @@ class LedgerRepo:
         ).scalar_one_or_none()
 
     def items_by_codes(self, tenant_id: int, codes: Iterable[str]) -> dict[str, t.Item]:
-        return {r.code: r for r in self.session.execute(select(t.Item).where(
-            t.Item.tenant_id == tenant_id, t.Item.code.in_(list(codes)))).scalars()}
+        return {r.code: r for r in self.session.execute(
+            _ITEMS_BY_CODES, {"t": tenant_id, "codes": list(codes)}).scalars()}
 
     def locations_by_codes(self, tenant_id: int, codes: Iterable[str]) -> dict[str, t.Location]:
-        return {r.code: r for r in self.session.execute(select(t.Location).where(
-            t.Location.tenant_id == tenant_id, t.Location.code.in_(list(codes)))).scalars()}
+        return {r.code: r for r in self.session.execute(
+            _LOCATIONS_BY_CODES, {"t": tenant_id, "codes": list(codes)}).scalars()}
 
     def batch_by_code(self, tenant_id: int, item_id: int, code: str) -> t.Batch | None:
         return self.session.execute(select(t.Batch).where(
@@ -136,9 +146,8 @@ class LedgerRepo:
         return ledger_reads.read_digests(Driver.of(self.session), tenant_id, keys)
 
     def pending_reservations(self, tenant_id: int, document_id: int) -> list[int]:
-        return list(self.session.execute(select(t.Reservation.id).where(
-            t.Reservation.tenant_id == tenant_id, t.Reservation.document_id == document_id,
-            t.Reservation.state == "pending").order_by(t.Reservation.id)).scalars())
+        return list(self.session.execute(
+            _PENDING_RESERVATIONS, {"t": tenant_id, "d": document_id}).scalars())
 
     def document_movements(self, tenant_id: int, document_id: int) -> list[int]:
         """Ids of a document's movements that are neither reversals nor reversed."""

@@ -430,7 +430,8 @@ def _apply(uow: UnitOfWork, actor: str, doc: Document, bundle: defs.Bundle,
     write_tasks = doc_effects.sync_tasks(uow, doc, before, instance, step.effects, now,
                                          has_timers=bundle.has_timers)
     driver = Driver.of(uow.session)
-    with driver.together():  # on PostgreSQL: tasks, timeline, outbox and audit at once
+    with driver.together():  # on PostgreSQL: document, tasks, timeline, outbox, audit at once
+        doc_writes.save_document(driver, doc)
         write_tasks(driver)
         _record(uow, doc, actor, action, now, comment, detail={"events": events})
         audit(uow, ctx, tenant_id=doc.tenant_id, object_type="document", object_id=doc.id,

@@ -1,7 +1,8 @@
-"""The rows a document action leaves behind: its tasks, its timeline entry, outbox
-messages. Written on the driver (:mod:`engine.store.driver`), not through the ORM, so
-that on PostgreSQL they travel in one round trip with the action's audit event
-(:meth:`Driver.together`); none of them is read back in the same transaction."""
+"""The rows a document action writes: the document's changed columns, its tasks, its
+timeline entry, outbox messages. Written on the driver (:mod:`engine.store.driver`),
+not through the ORM's flush, so that on PostgreSQL they travel in one round trip with
+the action's audit event (:meth:`Driver.together`); none of them is read back in the
+same transaction."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import JSON, inspect
+from sqlalchemy.orm import ColumnProperty
+from sqlalchemy.orm.attributes import set_committed_value
+
+from engine.store.doc_tables import Document
 from engine.store.driver import Driver
+from engine.store.types import UTCDateTime
 
 TaskRow = tuple[str, str, str, str, datetime, datetime | None]  # key, node, who, state, …
 TaskChange = tuple[str, str, str, datetime | None]  # key, assignee, state, decided at
@@ -55,3 +62,34 @@ def notify(d: Driver, tenant_id: int, topic: str, payload: dict[str, Any],
            now: datetime) -> None:
     """A notification for the outbox, delivered after the commit."""
     d.execute(_NOTIFY, [tenant_id, topic, d.json(payload), d.time(now)])
+
+
+def save_document(d: Driver, doc: Document) -> None:
+    """Write the columns changed on ``doc`` (a session's object) and mark them saved, so
+    the session's flush at commit has nothing left to do for it."""
+    state = inspect(doc)
+    changed = [a for a in state.mapper.column_attrs
+               if a.key not in ("id", "tenant_id") and state.attrs[a.key].history.has_changes()]
+    if not changed:
+        return
+    values = [_column_value(d, a, getattr(doc, a.key)) for a in changed]
+    sets = ", ".join(f"{a.columns[0].name} = {_placeholder(d, a)}" for a in changed)
+    d.execute(f"UPDATE documents SET {sets} WHERE tenant_id = ? AND id = ?",
+              [*values, doc.tenant_id, doc.id])
+    for a in changed:
+        set_committed_value(doc, a.key, getattr(doc, a.key))
+
+
+def _column_value(d: Driver, attr: ColumnProperty[Any], value: Any) -> Any:
+    kind = attr.columns[0].type
+    if value is None:
+        return None
+    if isinstance(kind, UTCDateTime):
+        return d.time(value)
+    if isinstance(kind, JSON):
+        return d.json(value)
+    return value
+
+
+def _placeholder(d: Driver, attr: ColumnProperty[Any]) -> str:
+    return "?::json" if not d.sqlite and isinstance(attr.columns[0].type, JSON) else "?"

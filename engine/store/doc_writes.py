@@ -68,8 +68,10 @@ def save_document(d: Driver, doc: Document) -> None:
     """Write the columns changed on ``doc`` (a session's object) and mark them saved, so
     the session's flush at commit has nothing left to do for it."""
     state = inspect(doc)
+    touched = set(state.attrs.keys()) - state.unmodified  # assigned since loaded
     changed = [a for a in state.mapper.column_attrs
-               if a.key not in ("id", "tenant_id") and state.attrs[a.key].history.has_changes()]
+               if a.key in touched and a.key not in ("id", "tenant_id")
+               and state.attrs[a.key].history.has_changes()]  # and to a new value
     if not changed:
         return
     values = [_column_value(d, a, getattr(doc, a.key)) for a in changed]

@@ -102,8 +102,8 @@ def rules_in(uow: UnitOfWork, tenant_id: int, form_key: str) -> AccessRules:
     memo = ("form_access", tenant_id, form_key)
     found = uow.memo.get(memo)
     if found is None:
-        row = DocRepo(uow.session).form_access(tenant_id, form_key)
-        found = uow.memo[memo] = AccessRules() if row is None else parse(row.body)
+        body = DocRepo(uow.session).form_access_body(tenant_id, form_key)
+        found = uow.memo[memo] = AccessRules() if body is None else parse(body)
     assert isinstance(found, AccessRules)
     return found
 

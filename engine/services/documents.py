@@ -243,10 +243,8 @@ def _submit(uow: UnitOfWork, principal: Principal, doc: Document,
     doc.form_version, doc.flow_version, doc.rules_version = (
         bundle.form_version, bundle.flow_version, bundle.rules_version)
     doc.data, doc.submitted_at = to_json(bundle.form, values), now
-    if doc.id is None:  # submit_new: one INSERT of the filled-in row, not INSERT + UPDATE
-        DocRepo(uow.session).add(doc)
-    doc_checks.hold_unique(uow, doc, bundle.form, doc.data)
     if bundle.flow is None:
+        _hold(uow, doc, bundle)
         return _finish_quick(uow, principal, doc, bundle, values, ctx)
     econtext = eval_context(uow, principal.tenant_id, now)
     step = start(bundle.flow, values, principal.username, now,
@@ -256,6 +254,14 @@ def _submit(uow: UnitOfWork, principal: Principal, doc: Document,
     if not step.ok:
         raise ValidationError(step.problems or _refusal_problems(step))
     return _apply(uow, principal.username, doc, bundle, values, step, "submit", None, ctx)
+
+
+def _hold(uow: UnitOfWork, doc: Document, bundle: defs.Bundle) -> None:
+    """Insert a document that submit_new made (once filled in, so one INSERT and no
+    UPDATE), then hold its unique values."""
+    if doc.id is None:
+        DocRepo(uow.session).insert_document(doc)
+    doc_checks.hold_unique(uow, doc, bundle.form, doc.data)
 
 
 def _number(uow: UnitOfWork, tenant_id: int, doc: Document, bundle: defs.Bundle,
@@ -418,15 +424,17 @@ def _apply(uow: UnitOfWork, actor: str, doc: Document, bundle: defs.Bundle,
     now = ctx.now()
     assert step.instance is not None
     events = [str(e) for e in step.events]
-    doc_checks.release_unique(uow, doc, bundle.form, STATUS[step.instance.status.value])
-    moved = doc_effects.post_events(uow, _Actor(doc.tenant_id, actor), doc, bundle, values,
-                                    events, ctx)
     instance = step.instance
     doc.flow = instance_to_json(instance)
     doc.status = STATUS[instance.status.value]
     doc.revision, doc.updated_at = doc.revision + 1, now
     if doc.status in ENDED:
         doc.finished_at = now
+    if action == "submit":
+        _hold(uow, doc, bundle)
+    doc_checks.release_unique(uow, doc, bundle.form, doc.status)
+    moved = doc_effects.post_events(uow, _Actor(doc.tenant_id, actor), doc, bundle, values,
+                                    events, ctx)
     write_tasks = doc_effects.sync_tasks(uow, doc, before, instance, step.effects, now,
                                          has_timers=bundle.has_timers)
     driver = Driver.of(uow.session)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    inspect,
     or_,
     select,
     update,
@@ -24,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine.store import doc_reads, doc_writes
 from engine.store.doc_tables import (
     Attachment,
     Definition,
@@ -36,6 +38,7 @@ from engine.store.doc_tables import (
     SerialCounter,
     Timer,
 )
+from engine.store.driver import Driver
 from engine.store.ledger_tables import Location
 from engine.store.models import Department, Membership
 
@@ -51,27 +54,13 @@ class Visible:
     department_forms: frozenset[str] = frozenset()
     department_users: frozenset[int] = frozenset()
 
-# Read on every document step: built once, with their cache keys.
-_DOCUMENT = select(Document).where(Document.tenant_id == bindparam("t"),
-                                   Document.id == bindparam("id"))
-_LOCKED_DOCUMENT = _DOCUMENT.with_for_update()
-_FORM_ACCESS = select(FormAccess).where(FormAccess.tenant_id == bindparam("t"),
-                                        FormAccess.form_key == bindparam("k"))
-_TASK_NODES = select(DocTask.document_id, DocTask.node).where(
-    DocTask.tenant_id == bindparam("t"), DocTask.assignee == bindparam("u"),
-    DocTask.document_id.in_(bindparam("ids", expanding=True)))
-
+_MAPPER = inspect(Document)
 _DEFS = cast(Table, Definition.__table__)
 _LATEST = select(_DEFS.c.kind, func.max(_DEFS.c.version)).where(
     _DEFS.c.tenant_id == bindparam("t"), _DEFS.c.key == bindparam("k"),
     _DEFS.c.state == "published").group_by(_DEFS.c.kind)
 
 
-
-
-_PUBLISHED = select(_DEFS.c.kind, _DEFS.c.version, _DEFS.c.id, _DEFS.c.published_at).where(
-    _DEFS.c.tenant_id == bindparam("t"), _DEFS.c.key == bindparam("k"),
-    _DEFS.c.state == "published")
 
 
 class DocRepo:
@@ -94,11 +83,16 @@ class DocRepo:
         return self.session.execute(
             query.order_by(Definition.version.desc()).limit(1)).scalar_one_or_none()
 
+    def _driver(self) -> Driver:
+        """The transaction's driver, for the reads of every step (:mod:`.doc_reads`);
+        what the session holds unflushed goes out first, as a query's autoflush would."""
+        self.session.flush()
+        return Driver.of(self.session)
+
     def published(self, tenant_id: int, key: str) -> dict[tuple[str, int], tuple[int, Any]]:
         """(kind, version) → (row id, published at) of every published version of the
         form, flow and rules named ``key``: what a cache of compiled versions keys on."""
-        rows = self.session.connection().execute(_PUBLISHED, {"t": tenant_id, "k": key})
-        return {(kind, int(version)): (int(row_id), at) for kind, version, row_id, at in rows}
+        return doc_reads.published(self._driver(), tenant_id, key)
 
     def latest_versions(self, tenant_id: int, key: str) -> dict[str, int | None]:
         """The newest published version of the form, flow and rules named ``key``."""
@@ -125,8 +119,22 @@ class DocRepo:
     # documents -------------------------------------------------------------------------
     def document(self, tenant_id: int, document_id: int, *, lock: bool = False
                  ) -> Document | None:
-        return self.session.execute(_LOCKED_DOCUMENT if lock else _DOCUMENT,
-                                    {"t": tenant_id, "id": document_id}).scalar_one_or_none()
+        """The document, the session's object for it (``lock``: its row locked until
+        the transaction ends)."""
+        row = doc_reads.document(self._driver(), tenant_id, document_id, lock=lock)
+        if row is None:
+            return None
+        known = self.session.identity_map.get(_MAPPER.identity_key_from_primary_key(
+            (document_id,)))
+        if known is not None:  # as a query returns it: the session's object, unchanged
+            return known
+        doc = Document(**row)
+        doc_writes.attach(self.session, doc)
+        return doc
+
+    def insert_document(self, doc: Document) -> None:
+        """Insert a new document; it gets its id and joins the session."""
+        doc_writes.insert_document(self._driver(), self.session, doc)
 
     def documents(self, tenant_id: int, *, submitter: str | None = None,
                   form_key: str | None = None, status: str | None = None, limit: int = 100,
@@ -177,18 +185,17 @@ class DocRepo:
                    ) -> dict[int, set[str]]:
         """The nodes where ``username`` holds or held a task, per document."""
         ids = sorted(set(document_ids))
-        out: dict[int, set[str]] = {}
-        if not ids:
-            return out
-        for doc_id, node in self.session.execute(_TASK_NODES, {"t": tenant_id, "u": username,
-                                                              "ids": ids}):
-            out.setdefault(doc_id, set()).add(node)
-        return out
+        return doc_reads.task_nodes(self._driver(), tenant_id, username, ids) if ids else {}
 
     # access settings ---------------------------------------------------------------------
     def form_access(self, tenant_id: int, form_key: str) -> FormAccess | None:
-        return self.session.execute(_FORM_ACCESS, {"t": tenant_id, "k": form_key}
-                                    ).scalar_one_or_none()
+        return self.session.execute(select(FormAccess).where(
+            FormAccess.tenant_id == tenant_id, FormAccess.form_key == form_key)
+        ).scalar_one_or_none()
+
+    def form_access_body(self, tenant_id: int, form_key: str) -> dict[str, Any] | None:
+        """The form's access setting, or None when it has none."""
+        return doc_reads.form_access(self._driver(), tenant_id, form_key)
 
     def form_accesses(self, tenant_id: int) -> dict[str, dict[str, Any]]:
         return {row.form_key: dict(row.body) for row in self.session.execute(

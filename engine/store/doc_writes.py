@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, inspect
-from sqlalchemy.orm import ColumnProperty
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import JSON, Table, inspect
+from sqlalchemy.orm import ColumnProperty, Session, make_transient, make_transient_to_detached
 
 from engine.store.doc_tables import Document
 from engine.store.driver import Driver
@@ -64,6 +63,24 @@ def notify(d: Driver, tenant_id: int, topic: str, payload: dict[str, Any],
     d.execute(_NOTIFY, [tenant_id, topic, d.json(payload), d.time(now)])
 
 
+def attach(session: Session, doc: Document) -> None:
+    """Make ``doc``, built from a row the driver read or wrote, the session's clean
+    persistent object for that row, as if a query had loaded it."""
+    make_transient_to_detached(doc)
+    session.add(doc)
+
+
+def insert_document(d: Driver, session: Session, doc: Document) -> None:
+    """Insert the new ``doc`` (every column but ``id``, which it gets) and attach it."""
+    columns = [c for c in _DOCUMENTS.columns if c.name != "id"]
+    values = [_column_value(d, c.type, getattr(doc, c.key)) for c in columns]
+    marks = ", ".join(_placeholder(d, c.type) for c in columns)
+    names = ", ".join(c.name for c in columns)
+    doc.id = d.all(f"INSERT INTO documents ({names}) VALUES ({marks}) RETURNING id",
+                   values)[0][0]
+    attach(session, doc)
+
+
 def save_document(d: Driver, doc: Document) -> None:
     """Write the columns changed on ``doc`` (a session's object) and mark them saved, so
     the session's flush at commit has nothing left to do for it."""
@@ -72,18 +89,31 @@ def save_document(d: Driver, doc: Document) -> None:
     changed = [a for a in state.mapper.column_attrs
                if a.key in touched and a.key not in ("id", "tenant_id")
                and state.attrs[a.key].history.has_changes()]  # and to a new value
-    if not changed:
+    if not touched:
         return
-    values = [_column_value(d, a, getattr(doc, a.key)) for a in changed]
-    sets = ", ".join(f"{a.columns[0].name} = {_placeholder(d, a)}" for a in changed)
+    if changed:
+        _update(d, doc, changed)
+    session = state.session
+    assert session is not None, "save_document takes a session's document"
+    make_transient(doc)  # the object's values are now the row's: clean, still attached
+    attach(session, doc)
+
+
+def _update(d: Driver, doc: Document, changed: list[ColumnProperty[Any]]) -> None:
+    values = [_column_value(d, _type(a), getattr(doc, a.key)) for a in changed]
+    sets = ", ".join(f"{a.columns[0].name} = {_placeholder(d, _type(a))}" for a in changed)
     d.execute(f"UPDATE documents SET {sets} WHERE tenant_id = ? AND id = ?",
               [*values, doc.tenant_id, doc.id])
-    for a in changed:
-        set_committed_value(doc, a.key, getattr(doc, a.key))
 
 
-def _column_value(d: Driver, attr: ColumnProperty[Any], value: Any) -> Any:
-    kind = attr.columns[0].type
+_DOCUMENTS = cast(Table, Document.__table__)
+
+
+def _type(attr: ColumnProperty[Any]) -> Any:
+    return attr.columns[0].type
+
+
+def _column_value(d: Driver, kind: Any, value: Any) -> Any:
     if value is None:
         return None
     if isinstance(kind, UTCDateTime):
@@ -93,5 +123,5 @@ def _column_value(d: Driver, attr: ColumnProperty[Any], value: Any) -> Any:
     return value
 
 
-def _placeholder(d: Driver, attr: ColumnProperty[Any]) -> str:
-    return "?::json" if not d.sqlite and isinstance(attr.columns[0].type, JSON) else "?"
+def _placeholder(d: Driver, kind: Any) -> str:
+    return "?::json" if not d.sqlite and isinstance(kind, JSON) else "?"

@@ -140,9 +140,19 @@ class Driver:
         naive = value.astimezone(UTC).replace(tzinfo=None)
         return naive.strftime(_SQLITE_TIME) if self.sqlite else naive
 
+    def load_time(self, value: Any) -> datetime:
+        """A timestamp column's value as the ORM reads it: aware UTC."""
+        if self.sqlite:
+            value = datetime.fromisoformat(value)
+        return cast(datetime, value).replace(tzinfo=UTC)
+
     @staticmethod
     def json(value: Any) -> str:
         return json.dumps(value)
+
+    def loads(self, value: Any) -> Any:
+        """A JSON column's value decoded (psycopg decodes ``json`` itself)."""
+        return json.loads(value) if isinstance(value, str) and self.sqlite else value
 
     # statements --------------------------------------------------------------------
     def sql(self, text: str) -> str:

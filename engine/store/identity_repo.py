@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.store import doc_reads
+from engine.store.driver import Driver
 from engine.store.models import (
     ApiToken,
     Department,
@@ -16,27 +18,6 @@ from engine.store.models import (
     Tenant,
     User,
 )
-
-# The approver-resolution reads run on every document step: built once, with their
-# cache keys, instead of on every call.
-_WITH_ROLE = (
-    select(User.username)
-    .join(Membership, Membership.user_id == User.id)
-    .join(MembershipRole, (MembershipRole.membership_id == Membership.id)
-          & (MembershipRole.tenant_id == Membership.tenant_id))
-    .join(Role, Role.id == MembershipRole.role_id)
-    .where(Membership.tenant_id == bindparam("t"), Role.key == bindparam("role"),
-           Membership.status == "active", User.is_active)
-    .order_by(User.username))
-_DEPARTMENT_OF = (
-    select(User.id, Membership.department_id)
-    .join(Membership, Membership.user_id == User.id)
-    .where(User.username == bindparam("u"), Membership.tenant_id == bindparam("t")))
-_DEPARTMENT_TREE = (
-    select(Department.id, Department.parent_id, Department.head_user_id, User.username,
-           User.is_active)
-    .outerjoin(User, User.id == Department.head_user_id)
-    .where(Department.tenant_id == bindparam("t")))
 
 
 class IdentityRepo:
@@ -137,7 +118,7 @@ class IdentityRepo:
 
     # approver resolution ---------------------------------------------------------
     def usernames_with_role(self, tenant_id: int, role: str) -> list[str]:
-        return list(self.session.execute(_WITH_ROLE, {"t": tenant_id, "role": role}).scalars())
+        return doc_reads.usernames_with_role(self._driver(), tenant_id, role)
 
     def admin_usernames(self, tenant_id: int) -> list[str]:
         return list(self.session.execute(
@@ -147,26 +128,12 @@ class IdentityRepo:
             .order_by(User.username)).scalars())
 
     def heads_above(self, tenant_id: int, username: str, levels: int) -> list[str]:
-        """Department heads above a user, nearest first (see identity.department_heads).
+        """Department heads above a user, nearest first (see identity.department_heads)."""
+        return doc_reads.heads_above(self._driver(), tenant_id, username, levels)
 
-        Two queries: the user's department, then the tenant's department tree with its
-        heads' names (trees are small; walking them in Python beats a query per level).
-        """
-        found = self.session.execute(_DEPARTMENT_OF, {"t": tenant_id, "u": username}).first()
-        if found is None:
-            return []
-        user_id, dept_id = found
-        tree = {d_id: (parent, head_id, head_name, active) for d_id, parent, head_id, head_name,
-                active in self.session.execute(_DEPARTMENT_TREE, {"t": tenant_id})}
-        heads: list[str] = []
-        seen: set[int] = set()
-        while dept_id is not None and len(heads) < levels and dept_id not in seen:
-            seen.add(dept_id)
-            parent, head_id, head_name, active = tree.get(dept_id, (None, None, None, False))
-            if head_name is not None and head_id != user_id and active:
-                heads.append(head_name)
-            dept_id = parent
-        return heads
+    def _driver(self) -> Driver:
+        self.session.flush()  # what the session holds goes out first, as for a query
+        return Driver.of(self.session)
 
     def user_ids(self, usernames: list[str]) -> dict[str, int]:
         return {name: uid for uid, name in self.session.execute(

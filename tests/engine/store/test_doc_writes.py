@@ -106,3 +106,20 @@ def test_an_unchanged_document_is_not_written(
 
     store.run(work)
     assert sent == []
+
+
+def test_a_saved_document_is_clean_and_still_the_sessions(store: Store) -> None:
+    _, doc_id = _new_document(store)
+
+    def work(session: Session) -> None:
+        doc = session.execute(select(Document).where(Document.id == doc_id)).scalar_one()
+        doc.status = "submitted"
+        save_document(Driver.of(session), doc)
+        assert doc in session and not session.dirty and doc.status == "submitted"
+        doc.revision = 3  # a later change is still the session's to flush
+        assert session.dirty
+
+    store.run(work)
+    assert tuple(store.run(lambda s: s.execute(
+        select(Document.status, Document.revision).where(Document.id == doc_id)).one()
+    )) == ("submitted", 3)

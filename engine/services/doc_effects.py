@@ -47,8 +47,11 @@ def split_event(event: str) -> tuple[str, str | None]:
 
 
 def post_events(uow: UnitOfWork, actor: Actor, doc: Document, bundle: Bundle,
-                values: Mapping[str, Any], events: Sequence[str], ctx: CallContext) -> int:
+                values: Mapping[str, Any], events: Sequence[str], ctx: CallContext, *,
+                revision: int | None = None) -> int:
     """Evaluate the rules for each event and post their effects in this transaction.
+    The movements name the document at ``revision``: the one the action started from
+    (by default the document's revision, when it has not moved on yet).
 
     Ending rejected, withdrawn or cancelled also releases the document's pending
     reservations, and cancelling reverses every movement it posted. Raises a
@@ -67,23 +70,24 @@ def post_events(uow: UnitOfWork, actor: Actor, doc: Document, bundle: Bundle,
         if bridged.problems:
             raise ValidationError(bridged.problems)
         if bridged.effects:
-            moved += _post(uow, actor, doc, bundle, event, bridged.effects, ctx)
+            moved += _post(uow, actor, doc, bundle, event, bridged.effects, ctx, revision)
         for location_id, locked in bridged.locks:
             set_lock(uow, doc, location_id, locked, ctx.now())
         # After the rules: what a document that ends this way must never leave behind.
         if node is None and name == "cancelled":
             moved += _post(uow, actor, doc, bundle, event, [
-                posting.Effect(f"doc:{doc.id}:cancelled:reverse", "reverse", {})], ctx)
+                posting.Effect(f"doc:{doc.id}:cancelled:reverse", "reverse", {})], ctx,
+                revision)
         if node is None and name in FINAL_RELEASE:
             moved += _post(uow, actor, doc, bundle, event, [
-                posting.Effect(f"doc:{doc.id}:{name}:release", "release", {})], ctx)
+                posting.Effect(f"doc:{doc.id}:{name}:release", "release", {})], ctx, revision)
     return moved
 
 
 def _post(uow: UnitOfWork, actor: Actor, doc: Document, bundle: Bundle, event: str,
-          effects: list[posting.Effect], ctx: CallContext) -> int:
-    origin = Origin(doc.id, doc.revision, f"{doc.form_key}.rules@{bundle.rules_version or 0}",
-                    event)
+          effects: list[posting.Effect], ctx: CallContext, revision: int | None) -> int:
+    origin = Origin(doc.id, doc.revision if revision is None else revision,
+                    f"{doc.form_key}.rules@{bundle.rules_version or 0}", event)
     acting = CallContext(ctx.actor_id, actor.username, ctx.client_addr, ctx.request_id,
                          ctx.clock)
     result = posting.post_in(uow, doc.tenant_id, origin, effects, acting)

@@ -104,7 +104,7 @@ def seen(uow: UnitOfWork, principal: Principal, doc: Document) -> DocumentView:
 
 def _seen_outcome(uow: UnitOfWork, reader: doc_access.Reader, doc: Document,
                   outcome: Outcome) -> Outcome:
-    shown = doc_access.present(uow, reader.principal, [doc], [view(doc)], reader)[0]
+    shown = doc_access.present(uow, reader.principal, [doc], [outcome.document], reader)[0]
     return replace(outcome, document=shown)
 
 
@@ -244,7 +244,6 @@ def _submit(uow: UnitOfWork, principal: Principal, doc: Document,
         bundle.form_version, bundle.flow_version, bundle.rules_version)
     doc.data, doc.submitted_at = to_json(bundle.form, values), now
     if bundle.flow is None:
-        _hold(uow, doc, bundle)
         return _finish_quick(uow, principal, doc, bundle, values, ctx)
     econtext = eval_context(uow, principal.tenant_id, now)
     step = start(bundle.flow, values, principal.username, now,
@@ -256,11 +255,13 @@ def _submit(uow: UnitOfWork, principal: Principal, doc: Document,
     return _apply(uow, principal.username, doc, bundle, values, step, "submit", None, ctx)
 
 
-def _hold(uow: UnitOfWork, doc: Document, bundle: defs.Bundle) -> None:
-    """Insert a document that submit_new made (once filled in, so one INSERT and no
-    UPDATE), then hold its unique values."""
+def _save_submitted(uow: UnitOfWork, doc: Document, bundle: defs.Bundle) -> None:
+    """Write the submitted document — one INSERT of the filled-in row for one that
+    submit_new made — then hold its unique values."""
     if doc.id is None:
         DocRepo(uow.session).insert_document(doc)
+    else:
+        doc_writes.save_document(Driver.of(uow.session), doc)
     doc_checks.hold_unique(uow, doc, bundle.form, doc.data)
 
 
@@ -278,10 +279,11 @@ def _number(uow: UnitOfWork, tenant_id: int, doc: Document, bundle: defs.Bundle,
 
 def _finish_quick(uow: UnitOfWork, principal: Principal, doc: Document, bundle: defs.Bundle,
                   values: dict[str, Any], ctx: CallContext) -> Outcome:
-    events = ["submitted", "approved"]
-    moved = doc_effects.post_events(uow, principal, doc, bundle, values, events, ctx)
-    doc.status, doc.finished_at, doc.revision = "approved", ctx.now(), doc.revision + 1
-    doc.updated_at = ctx.now()
+    events, revision, now = ["submitted", "approved"], doc.revision, ctx.now()
+    doc.status, doc.finished_at, doc.revision, doc.updated_at = "approved", now, revision + 1, now
+    _save_submitted(uow, doc, bundle)
+    moved = doc_effects.post_events(uow, principal, doc, bundle, values, events, ctx,
+                                    revision=revision)
     _record(uow, doc, principal.username, "submit", ctx.now())
     audit(uow, ctx, tenant_id=doc.tenant_id, object_type="document", object_id=doc.id,
           action="submit", after={"status": doc.status, "serial": doc.serial})
@@ -338,10 +340,10 @@ def act_in(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document, request: 
         return Outcome(view(doc), repeated=True)
     if not step.ok:
         raise _refused(uow, doc, step, request.kind)
-    doc.data = to_json(bundle.form, values)
     if action.fields:
-        doc_checks.check_links(uow, tenant_id, bundle.form, doc.data, now, only=action.fields)
-        doc_checks.hold_unique(uow, doc, bundle.form, doc.data)
+        data = to_json(bundle.form, values)  # doc.data takes it once the ledger has posted
+        doc_checks.check_links(uow, tenant_id, bundle.form, data, now, only=action.fields)
+        doc_checks.hold_unique(uow, doc, bundle.form, data)
     return _apply(uow, actor, doc, bundle, values, step, request.kind, request.comment, ctx,
                   before=instance)
 
@@ -425,16 +427,16 @@ def _apply(uow: UnitOfWork, actor: str, doc: Document, bundle: defs.Bundle,
     assert step.instance is not None
     events = [str(e) for e in step.events]
     instance = step.instance
-    doc.flow = instance_to_json(instance)
-    doc.status = STATUS[instance.status.value]
-    doc.revision, doc.updated_at = doc.revision + 1, now
-    if doc.status in ENDED:
-        doc.finished_at = now
-    if action == "submit":
-        _hold(uow, doc, bundle)
-    doc_checks.release_unique(uow, doc, bundle.form, doc.status)
+    status = STATUS[instance.status.value]
+    submitting, revision = action == "submit", doc.revision
+    if submitting:  # written whole before the ledger needs its id
+        _settle(doc, bundle, values, instance, status, now)
+        _save_submitted(uow, doc, bundle)
+    doc_checks.release_unique(uow, doc, bundle.form, status)
     moved = doc_effects.post_events(uow, _Actor(doc.tenant_id, actor), doc, bundle, values,
-                                    events, ctx)
+                                    events, ctx, revision=revision)
+    if not submitting:  # changed after the ledger's reads, which would flush it first
+        _settle(doc, bundle, values, instance, status, now)
     write_tasks = doc_effects.sync_tasks(uow, doc, before, instance, step.effects, now,
                                          has_timers=bundle.has_timers)
     driver = Driver.of(uow.session)
@@ -445,6 +447,16 @@ def _apply(uow: UnitOfWork, actor: str, doc: Document, bundle: defs.Bundle,
         audit(uow, ctx, tenant_id=doc.tenant_id, object_type="document", object_id=doc.id,
               action=action, after={"status": doc.status, "events": events})
     return Outcome(view(doc), tuple(events), moved)
+
+
+def _settle(doc: Document, bundle: defs.Bundle, values: dict[str, Any],
+            instance: FlowInstance, status: str, now: datetime) -> None:
+    """The document after its step: data, flow, status, revision."""
+    doc.data, doc.flow, doc.status = to_json(bundle.form, values), instance_to_json(instance), \
+        status
+    doc.revision, doc.updated_at = doc.revision + 1, now
+    if status in ENDED:
+        doc.finished_at = now
 
 
 def _record(uow: UnitOfWork, doc: Document, actor: str, action: str, now: datetime,

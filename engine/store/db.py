@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from engine.store.driver import DRIVER, Driver
+from engine.store.driver import DRIVER, ONE_TRANSACTION, Driver
 
 T = TypeVar("T")
 
@@ -145,7 +145,7 @@ class Store:
             factory = self._consistent_sessions
         else:
             factory = self._write_sessions if write else self._read_sessions
-        with factory() as session, session.begin():
+        with factory(info={ONE_TRANSACTION: True}) as session, session.begin():
             yield session
 
     def run(self, work: Callable[[Session], T], *, write: bool = True,

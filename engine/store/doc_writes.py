@@ -72,12 +72,11 @@ def attach(session: Session, doc: Document) -> None:
 
 def insert_document(d: Driver, session: Session, doc: Document) -> None:
     """Insert the new ``doc`` (every column but ``id``, which it gets) and attach it."""
-    columns = [c for c in _DOCUMENTS.columns if c.name != "id"]
-    values = [_column_value(d, c.type, getattr(doc, c.key)) for c in columns]
-    marks = ", ".join(_placeholder(d, c.type) for c in columns)
-    names = ", ".join(c.name for c in columns)
-    doc.id = d.all(f"INSERT INTO documents ({names}) VALUES ({marks}) RETURNING id",
-                   values)[0][0]
+    for c in _INSERTED:  # an attribute never set is NULL in the row: say so, or the
+        if c.key not in doc.__dict__:  # attached object would load it again when read
+            setattr(doc, c.key, None)
+    values = [_column_value(d, c.type, getattr(doc, c.key)) for c in _INSERTED]
+    doc.id = d.all(_INSERT_DOCUMENT[d.sqlite], values)[0][0]
     attach(session, doc)
 
 
@@ -107,6 +106,18 @@ def _update(d: Driver, doc: Document, changed: list[ColumnProperty[Any]]) -> Non
 
 
 _DOCUMENTS = cast(Table, Document.__table__)
+_INSERTED = [c for c in _DOCUMENTS.columns if c.name != "id"]
+assert not any(c.default or c.server_default for c in _INSERTED), \
+    "insert_document writes every column itself: documents has no column defaults"
+
+
+def _insert_sql(sqlite: bool) -> str:
+    marks = ("?" if sqlite or not isinstance(c.type, JSON) else "?::json" for c in _INSERTED)
+    return (f"INSERT INTO documents ({', '.join(c.name for c in _INSERTED)}) "
+            f"VALUES ({', '.join(marks)}) RETURNING id")
+
+
+_INSERT_DOCUMENT = {sqlite: _insert_sql(sqlite) for sqlite in (True, False)}
 
 
 def _type(attr: ColumnProperty[Any]) -> Any:

@@ -55,6 +55,9 @@ def _format_style(sql: str) -> str:
 
 
 DRIVER = "flowledger.driver"  # the session.info key of a bare transaction's Driver
+# The session.info key of a session that lives for one transaction (Store.session's):
+# its driver can be remembered on it rather than found through its connection.
+ONE_TRANSACTION = "flowledger.one_transaction"
 
 
 class Driver:
@@ -82,6 +85,8 @@ class Driver:
         found = conn.info.get(DRIVER)
         if found is None:
             found = conn.info[DRIVER] = Driver(conn)
+        if session.info.get(ONE_TRANSACTION):  # the session ends with it: remember
+            session.info[DRIVER] = found
         return cast(Driver, found)
 
     @contextmanager

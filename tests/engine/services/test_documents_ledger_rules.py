@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 from docworld import DocWorld
+from sqlalchemy import select
 
 from engine.errors import Conflict, EngineError
 from engine.ledger.model import BomKind
@@ -15,6 +16,7 @@ from engine.services import definitions, doc_queries, documents, stock
 from engine.services.documents import ActionRequest
 from engine.services.stock import LineSpec
 from engine.store import Store
+from engine.store.ledger_tables import Movement
 
 LINES = {"key": "lines", "type": "subform", "required": True,
          "label": {"zh": "明细", "en": "Lines"}, "fields": [
@@ -82,6 +84,24 @@ def test_an_unusually_large_issue_asks_the_owner(w: DocWorld) -> None:
     unusual = documents.submit_new(w.store, w.who("clerk"), "bulk", bulk("9"))
     assert unusual.document.status == "in_approval"
     assert [t["assignee"] for t in unusual.document.open_tasks] == ["boss"]
+
+
+def _versions_moved(store: Store, document_id: int) -> list[int]:
+    with store.session(write=False) as s:
+        return list(s.execute(select(Movement.document_version).where(
+            Movement.document_id == document_id)).scalars())
+
+
+def test_movements_name_the_revision_the_action_started_from(w: DocWorld) -> None:
+    for _ in range(3):  # 1 a day on average: 1 passes at once, 9 goes to the owner
+        w.issue("10 A1 @S1")
+    at_once = documents.submit_new(w.store, w.who("clerk"), "bulk", bulk("1"))
+    assert at_once.document.status == "approved" and at_once.document.revision == 1
+    assert _versions_moved(w.store, at_once.document.id) == [0]  # submitted as revision 0
+    asked = documents.submit_new(w.store, w.who("clerk"), "bulk", bulk("9"))
+    done = documents.act(w.store, w.who("boss"), asked.document.id, ActionRequest("approve"))
+    assert done.document.revision == 2
+    assert _versions_moved(w.store, asked.document.id) == [1]  # approved at revision 1
 
 
 def test_a_stocktake_locks_its_location_until_it_is_counted(w: DocWorld) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.services import identity
@@ -103,6 +103,7 @@ def test_an_inserted_document_gets_its_id_and_joins_the_session(store: Store) ->
                        created_at=T0, updated_at=T0)
         DocRepo(session).insert_document(doc)
         assert doc.id is not None and doc in session and doc not in session.dirty
+        assert not inspect(doc).expired_attributes  # nothing is loaded again when read
         assert DocRepo(session).document(tenant, doc.id) is doc
         return doc.id
 

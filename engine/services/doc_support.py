@@ -4,7 +4,7 @@ rule effects (codes, recipes) to ledger effects (ids, components)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -189,8 +189,8 @@ class Bridge:
         self.problems: list[Problem] = []
         self._pending: dict[int, tuple[int, int]] | None = None
         self._consumed: set[int] = set()
-        self._items: dict[str, Any] = {}  # code → item row (None: no such item)
-        self._locations: dict[str, Any] = {}  # code → location row (None: none)
+        self._items: dict[str, int | None] = {}  # code → item id (None: no such item)
+        self._locations: dict[str, int | None] = {}  # code → location id (None: none)
         self._boms: dict[BomKind, tuple[Any, Any, UnitTable]] = {}
 
     def convert(self, effects: Sequence[RuleEffect]) -> Bridged:
@@ -235,48 +235,48 @@ class Bridge:
                     places.add(str(e.to_location))
             elif isinstance(e, CountEffect):
                 items.add(str(e.item))
-        for wanted, known, read in ((items, self._items, self.repo.items_by_codes),
-                                    (places, self._locations, self.repo.locations_by_codes)):
-            wanted -= known.keys()
-            if wanted:
-                found = read(self.tenant_id, wanted)
-                known.update({code: found.get(code) for code in wanted})
+        self._read(items, self._items, self.repo.item_ids)
+        self._read(places, self._locations, self.repo.location_ids)
 
-    def _item(self, effect: RuleEffect, code: object) -> Any:
+    def _read(self, wanted: set[str], known: dict[str, int | None],
+              read: Callable[[int, set[str]], dict[str, int]]) -> None:
+        wanted = wanted - known.keys()
+        if wanted:
+            found = read(self.tenant_id, wanted)
+            known.update({code: found.get(code) for code in wanted})
+
+    def _item(self, effect: RuleEffect, code: object) -> int | None:
         key = str(code)
-        if key not in self._items:
-            self._items[key] = self.repo.item_by_code(self.tenant_id, key)
-        row = self._items[key]
-        if row is None:
+        self._read({key}, self._items, self.repo.item_ids)
+        found = self._items[key]
+        if found is None:
             self.problems.append(problem(
                 "rules.unknown_item", f"There is no item '{code}'", f"没有物料 '{code}'",
                 self._where(effect)))
-        return row
+        return found
 
     def _location(self, effect: RuleEffect, code: object) -> int | None:
         key = str(code)
-        if key not in self._locations:
-            self._locations[key] = self.repo.location_by_code(self.tenant_id, key)
-        row = self._locations[key]
-        if row is None:
+        self._read({key}, self._locations, self.repo.location_ids)
+        found = self._locations[key]
+        if found is None:
             self.problems.append(problem(
                 "rules.unknown_location", f"There is no location '{code}'",
                 f"没有库位 '{code}'", self._where(effect)))
-            return None
-        return int(row.id)
+        return found
 
-    def _batch(self, effect: StockEffect | CountEffect, item: Any) -> int | None:
+    def _batch(self, effect: StockEffect | CountEffect, item: int) -> int | None:
         if effect.batch is None:
             return None
         code = str(effect.batch)
-        row = self.repo.batch_by_code(self.tenant_id, item.id, code)
+        row = self.repo.batch_by_code(self.tenant_id, item, code)
         if row is not None:
             return int(row.id)
         if not self.create_batches:
             return None
         from engine.store import ledger_tables as t
 
-        new = t.Batch(tenant_id=self.tenant_id, item_id=item.id, code=code,
+        new = t.Batch(tenant_id=self.tenant_id, item_id=item, code=code,
                       expiry_date=effect.expiry)
         self.repo.add(new)
         return int(new.id)
@@ -285,7 +285,7 @@ class Bridge:
         item, location = self._item(effect, effect.item), self._location(effect, effect.location)
         if item is None or location is None:
             return []
-        line = CountLine(item.id, location, effect.counted, self._batch(effect, item))
+        line = CountLine(item, location, effect.counted, self._batch(effect, item))
         return [Effect(self.key(effect), "count", {"lines": [line]})]
 
     def _stock(self, effect: StockEffect) -> list[Effect]:
@@ -314,12 +314,14 @@ class Bridge:
                              for rid, r in snap.reservations.items()}
         return sorted(rid for rid, key in self._pending.items() if key == (item_id, location))
 
-    def _release(self, effect: StockEffect, item: Any, location: int) -> Effect:
+    def _release(self, effect: StockEffect, item: int, location: int) -> Effect:
         """``release Q of X at L``: the document's pending reservations of X at L."""
         return Effect(self.key(effect), "release",
-                      {"reservation_ids": self._held(item.id, location)})
+                      {"reservation_ids": self._held(item, location)})
 
-    def _parts(self, effect: StockEffect) -> list[tuple[Any, Decimal]] | None:
+    def _parts(self, effect: StockEffect) -> list[tuple[int, Decimal]] | None:
+        """(item id, quantity) of each part the effect moves: the item, or its
+        exploded components."""
         item = self._item(effect, effect.explode.item if effect.explode else effect.item)
         if item is None:
             return None
@@ -327,18 +329,14 @@ class Bridge:
             return [(item, effect.qty)]
         kind = BomKind.RECIPE if effect.explode.kind == "recipe" else BomKind.BOM
         boms, items, units = self._bom_data(kind)
-        if item.id not in items:  # an item with no BOM of its own: explode says so
-            items = {**items, **self.repo.items(self.tenant_id, {item.id})}
-        found = explode(item.id, effect.qty, boms, items, depth=effect.explode.depth,
+        if item not in items:  # an item with no BOM of its own: explode says so
+            items = {**items, **self.repo.items(self.tenant_id, {item})}
+        found = explode(item, effect.qty, boms, items, depth=effect.explode.depth,
                         units=units)
         if isinstance(found, Problem):
             self.problems.append(found)
             return None
-        codes = {items[c.item_id].code for c in found}
-        missing = codes - self._items.keys()
-        if missing:
-            self._items.update(self.repo.items_by_codes(self.tenant_id, missing))
-        return [(self._items[items[c.item_id].code], c.qty) for c in found]
+        return [(c.item_id, c.qty) for c in found]
 
     def _bom_data(self, kind: BomKind) -> tuple[Any, Any, UnitTable]:
         """The tenant's BOMs (or recipes), their items and unit conversions: read once per
@@ -353,9 +351,9 @@ class Bridge:
                 UnitTable.of(self.repo.unit_conversions(self.tenant_id)))
         return cached
 
-    def _arguments(self, effect: StockEffect, item: Any, qty: Decimal, location: int,
+    def _arguments(self, effect: StockEffect, item: int, qty: Decimal, location: int,
                    to: int | None) -> dict[str, Any]:
-        args: dict[str, Any] = {"item_id": item.id, "qty": qty}
+        args: dict[str, Any] = {"item_id": item, "qty": qty}
         batch = self._batch(effect, item) if effect.explode is None else None
         if batch is not None:
             args["batch_id"] = batch
@@ -371,7 +369,7 @@ class Bridge:
             args["from_location_id"] = location
         if effect.verb in ("issue", "move", "scrap"):
             # What the document reserved earlier (on submit, say) is what it now takes.
-            held = [r for r in self._held(item.id, location) if r not in self._consumed]
+            held = [r for r in self._held(item, location) if r not in self._consumed]
             if held:
                 args["reservation_ids"] = held
                 self._consumed.update(held)

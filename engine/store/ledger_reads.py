@@ -73,9 +73,9 @@ def in_list(d: Driver, column: str, values: Collection[Any]) -> tuple[str, list[
     """``column`` is one of ``values``: a placeholder list on SQLite, ``= ANY`` an array
     on PostgreSQL (one statement text whatever the count, so it stays prepared). The
     array travels as its text (``{1,2}``), which psycopg passes as it is instead of
-    adapting a list element by element; ``key`` is the one text column."""
+    adapting a list element by element; ``key`` and ``code`` are the text columns."""
     if not d.sqlite:
-        if column == "key":
+        if column in ("key", "code"):
             return f"{column} = ANY(?::text[])", [_text_array(values)]
         return f"{column} = ANY(?::bigint[])", ["{" + ",".join(map(str, values)) + "}"]
     if not values:
@@ -86,6 +86,15 @@ def in_list(d: Driver, column: str, values: Collection[Any]) -> tuple[str, list[
 def _text_array(values: Collection[str]) -> str:
     quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
     return "{" + ",".join(quoted) + "}"
+
+
+def ids_by_codes(d: Driver, table: str, tenant_id: int, codes: Collection[str]
+                 ) -> dict[str, int]:
+    """The ids of the tenant's items or locations (``table``) with these codes."""
+    assert table in ("items", "locations"), table
+    code_in, params = in_list(d, "code", codes)
+    return dict(d.all(f"SELECT code, id FROM {table} WHERE tenant_id = ? AND {code_in}",
+                      [tenant_id, *params]))
 
 
 def read_core(d: Driver, tenant_id: int, keys: Sequence[str], items: Collection[int],

@@ -30,11 +30,6 @@ from engine.store.driver import Driver
 
 VIRTUAL_KINDS = [k.value for k in LocationKind if k not in INTERNAL_KINDS]
 # Read by every document event with rules: built once, with their cache keys.
-_ITEMS_BY_CODES = select(t.Item).where(t.Item.tenant_id == bindparam("t"),
-                                       t.Item.code.in_(bindparam("codes", expanding=True)))
-_LOCATIONS_BY_CODES = select(t.Location).where(
-    t.Location.tenant_id == bindparam("t"),
-    t.Location.code.in_(bindparam("codes", expanding=True)))
 _PENDING_RESERVATIONS = select(t.Reservation.id).where(
     t.Reservation.tenant_id == bindparam("t"), t.Reservation.document_id == bindparam("d"),
     t.Reservation.state == "pending").order_by(t.Reservation.id)
@@ -84,13 +79,17 @@ class LedgerRepo:
             select(t.Location).where(t.Location.tenant_id == tenant_id, t.Location.code == code)
         ).scalar_one_or_none()
 
-    def items_by_codes(self, tenant_id: int, codes: Iterable[str]) -> dict[str, t.Item]:
-        return {r.code: r for r in self.session.execute(
-            _ITEMS_BY_CODES, {"t": tenant_id, "codes": list(codes)}).scalars()}
+    def item_ids(self, tenant_id: int, codes: Collection[str]) -> dict[str, int]:
+        """The ids of the items with these codes (those that exist)."""
+        return ledger_reads.ids_by_codes(self._driver(), "items", tenant_id, codes)
 
-    def locations_by_codes(self, tenant_id: int, codes: Iterable[str]) -> dict[str, t.Location]:
-        return {r.code: r for r in self.session.execute(
-            _LOCATIONS_BY_CODES, {"t": tenant_id, "codes": list(codes)}).scalars()}
+    def location_ids(self, tenant_id: int, codes: Collection[str]) -> dict[str, int]:
+        """The ids of the locations with these codes (those that exist)."""
+        return ledger_reads.ids_by_codes(self._driver(), "locations", tenant_id, codes)
+
+    def _driver(self) -> Driver:
+        self.session.flush()  # what the session holds goes out first, as for a query
+        return Driver.of(self.session)
 
     def batch_by_code(self, tenant_id: int, item_id: int, code: str) -> t.Batch | None:
         return self.session.execute(select(t.Batch).where(

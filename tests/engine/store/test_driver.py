@@ -11,10 +11,12 @@ from psycopg import pq
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.services import identity
+from engine.ledger.model import LocationKind
+from engine.services import identity, stock
 from engine.store import Store
 from engine.store.driver import Driver
 from engine.store.ledger_reads import in_list
+from engine.store.ledger_repo import LedgerRepo
 
 KEYS = "SELECT key FROM postings WHERE tenant_id = ? ORDER BY key"
 POSTING = ("INSERT INTO postings (tenant_id, key, digest, operation, posted_at, result) "
@@ -102,3 +104,19 @@ def test_a_list_of_keys_matches_keys_with_quotes_commas_and_backslashes(store: S
                      [tenant, *params])
 
     assert sorted(key for (key,) in store.run(work)) == sorted(odd)
+
+
+def test_items_and_locations_are_found_by_odd_codes(store: Store) -> None:
+    tenant = identity.create_tenant(store, "acme").id
+    other = identity.create_tenant(store, "other").id
+    odd = ['a"b', "c,d", "e\\f", "{g}", "面粉"]
+    ids = {code: stock.create_item(store, tenant, code, code, "kg") for code in odd}
+    stock.create_item(store, other, "c,d", "elsewhere", "kg")  # another tenant's
+    here = stock.create_location(store, tenant, "仓,1", "Store", LocationKind.STORE)
+
+    def work(session: Session) -> tuple[dict[str, int], dict[str, int]]:
+        repo = LedgerRepo(session)
+        return (repo.item_ids(tenant, {*odd, "nothing"}),
+                repo.location_ids(tenant, {"仓,1", "nowhere"}))
+
+    assert store.run(work) == (ids, {"仓,1": here})

@@ -309,9 +309,12 @@ class Bridge:
             from engine.store.ledger_repo import Wanted
 
             pending = self.repo.pending_reservations(self.tenant_id, self.document_id)
-            snap = self.repo.snapshot(self.tenant_id, Wanted(reservations=frozenset(pending)))
-            self._pending = {rid: (r.key.item_id, r.key.location_id)
-                             for rid, r in snap.reservations.items()}
+            self._pending = {}
+            if pending:  # most documents reserve nothing: no snapshot to read then
+                snap = self.repo.snapshot(self.tenant_id,
+                                          Wanted(reservations=frozenset(pending)))
+                self._pending = {rid: (r.key.item_id, r.key.location_id)
+                                 for rid, r in snap.reservations.items()}
         return sorted(rid for rid, key in self._pending.items() if key == (item_id, location))
 
     def _release(self, effect: StockEffect, item: int, location: int) -> Effect:

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.ledger.model import (
@@ -29,10 +29,9 @@ from engine.store import ledger_tables as t
 from engine.store.driver import Driver
 
 VIRTUAL_KINDS = [k.value for k in LocationKind if k not in INTERNAL_KINDS]
-# Read by every document event with rules: built once, with their cache keys.
-_PENDING_RESERVATIONS = select(t.Reservation.id).where(
-    t.Reservation.tenant_id == bindparam("t"), t.Reservation.document_id == bindparam("d"),
-    t.Reservation.state == "pending").order_by(t.Reservation.id)
+# Read by every document event with rules, on the driver.
+_PENDING_RESERVATIONS = ("SELECT id FROM reservations WHERE tenant_id = ? AND document_id = ? "
+                         "AND state = 'pending' ORDER BY id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +144,9 @@ class LedgerRepo:
         return ledger_reads.read_digests(Driver.of(self.session), tenant_id, keys)
 
     def pending_reservations(self, tenant_id: int, document_id: int) -> list[int]:
-        return list(self.session.execute(
-            _PENDING_RESERVATIONS, {"t": tenant_id, "d": document_id}).scalars())
+        """The document's pending reservations, oldest first."""
+        return [rid for (rid,) in self._driver().all(_PENDING_RESERVATIONS,
+                                                      [tenant_id, document_id])]
 
     def document_movements(self, tenant_id: int, document_id: int) -> list[int]:
         """Ids of a document's movements that are neither reversals nor reversed."""

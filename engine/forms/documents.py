@@ -60,11 +60,17 @@ def validate_document(spec: FormSpec, document: Any, *, partial: bool = False,
 
 def check_document(spec: FormSpec, document: Any, *, partial: bool = False,
                    ctx: EvalContext | None = None,
-                   constants: Mapping[str, str] | None = None) -> Checked:  # fmt: skip
-    """The typed, computed document and its problems; never raises on user data."""
+                   constants: Mapping[str, str] | None = None,
+                   stored: bool = False) -> Checked:  # fmt: skip
+    """The typed, computed document and its problems; never raises on user data.
+
+    ``stored``: ``document`` is what this form version stored after checking it, so
+    its JSON shape is not checked again (its values are still parsed, its formulas
+    computed and its validations run, as they may depend on the day or the ledger)."""
     compiled = compile_form(spec, constants)
     parsed = normalize(spec, document, partial=partial)
-    found = merge(shape_problems(compiled, document, partial), parsed.problems)
+    shape = [] if stored else shape_problems(compiled, document, partial)
+    found = merge(shape, parsed.problems)
     if found:
         return Checked(parsed.values, sort_problems(spec, found))
     context = ctx or default_context()

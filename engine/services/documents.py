@@ -130,10 +130,10 @@ def _load(uow: UnitOfWork, principal: Principal, document_id: int, *, lock: bool
 
 
 def _check(uow: UnitOfWork, bundle: defs.Bundle, data: Any, now: datetime, *, partial: bool,
-           tenant_id: int) -> dict[str, Any]:
+           tenant_id: int, stored: bool = False) -> dict[str, Any]:
     ctx = eval_context(uow, tenant_id, now)
     checked = check_document(bundle.form, data, partial=partial, ctx=ctx,
-                             constants=bundle.constants)
+                             constants=bundle.constants, stored=stored)
     if checked.problems:
         raise ValidationError(checked.problems)
     return checked.values
@@ -327,8 +327,9 @@ def act_in(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document, request: 
                          pinned=True)
     if bundle.flow is None or doc.flow is None:
         return _act_without_flow(uow, tenant_id, actor, doc, bundle, request, ctx, overseer)
-    data = {**doc.data, **request.fields}
-    values = _check(uow, bundle, data, now, partial=False, tenant_id=tenant_id)
+    data = {**doc.data, **request.fields}  # submitted data, checked then on this version
+    values = _check(uow, bundle, data, now, partial=False, tenant_id=tenant_id,
+                    stored=not request.fields and doc.status != "draft")
     action = Action(ActionKind(request.kind), request.task, request.comment, request.target,
                     request.return_to, tuple(sorted(_changed(doc.data, request.fields))))
     econtext = eval_context(uow, tenant_id, now)

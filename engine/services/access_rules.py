@@ -97,6 +97,13 @@ def parse(body: Mapping[str, Any]) -> AccessRules:
                        _roles(body.get("design")))
 
 
+def known(uow: UnitOfWork, tenant_id: int, form_key: str, body: dict[str, Any] | None
+          ) -> None:
+    """What a read made together with others found for :func:`rules_in`."""
+    uow.memo.setdefault(("form_access", tenant_id, form_key),
+                        AccessRules() if body is None else parse(body))
+
+
 def rules_in(uow: UnitOfWork, tenant_id: int, form_key: str) -> AccessRules:
     """The form's setting, read once per transaction (``set_rules`` drops the entry)."""
     memo = ("form_access", tenant_id, form_key)

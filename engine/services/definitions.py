@@ -217,6 +217,12 @@ def published(uow: UnitOfWork, tenant_id: int, key: str) -> Mapping[tuple[str, i
     return found
 
 
+def known_published(uow: UnitOfWork, tenant_id: int, key: str,
+                    found: dict[tuple[str, int], Any]) -> None:
+    """What a read made together with others found for :func:`published`."""
+    uow.memo.setdefault(("published", tenant_id, key), found)
+
+
 def bundle(uow: UnitOfWork, tenant_id: int, form_key: str, *, form_version: int | None = None,
            flow_version: int | None = None, rules_version: int | None = None,
            pinned: bool = False) -> Bundle:

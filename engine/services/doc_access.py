@@ -199,11 +199,16 @@ class Reader:
     rules: dict[str, AccessRules]
 
     @classmethod
-    def of(cls, uow: UnitOfWork, principal: Principal, docs: Iterable[Document]) -> Reader:
+    def of(cls, uow: UnitOfWork, principal: Principal, docs: Iterable[Document],
+           nodes: dict[int, set[str]] | None = None) -> Reader:
+        """``nodes``: the principal's task nodes per document, when already read."""
         docs = list(docs)
-        repo = DocRepo(uow.session)
-        nodes = repo.task_nodes(principal.tenant_id, principal.username,
-                                [d.id for d in docs if d.submitter != principal.username])
+        others = [d.id for d in docs if d.submitter != principal.username]
+        if nodes is None:
+            nodes = DocRepo(uow.session).task_nodes(principal.tenant_id, principal.username,
+                                                    others)
+        else:
+            nodes = {doc_id: nodes[doc_id] for doc_id in others if nodes.get(doc_id)}
         rules = {k: rules_in(uow, principal.tenant_id, k) for k in {d.form_key for d in docs}}
         return cls(principal, nodes, rules)
 

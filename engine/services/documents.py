@@ -129,6 +129,20 @@ def _load(uow: UnitOfWork, principal: Principal, document_id: int, *, lock: bool
     return doc
 
 
+def _load_for_action(uow: UnitOfWork, principal: Principal, document_id: int
+                     ) -> tuple[Document, dict[int, set[str]]]:
+    """The document, locked, and the actor's task nodes on it; its form's access
+    setting and published versions are read with it and remembered."""
+    doc, found = DocRepo(uow.session).for_action(principal.tenant_id, document_id,
+                                                 principal.username)
+    if doc is None:
+        raise NotFound.of("document.not_found", f"No document {document_id}",
+                          f"单据 {document_id} 不存在", path="document_id")
+    defs.known_published(uow, principal.tenant_id, doc.form_key, found.published)
+    access_rules.known(uow, principal.tenant_id, doc.form_key, found.access)
+    return doc, {doc.id: found.nodes}
+
+
 def _check(uow: UnitOfWork, bundle: defs.Bundle, data: Any, now: datetime, *, partial: bool,
            tenant_id: int, stored: bool = False) -> dict[str, Any]:
     ctx = eval_context(uow, tenant_id, now)
@@ -215,6 +229,9 @@ def submit_new(store: Store, principal: Principal, form_key: str, data: Mapping[
     """Create and submit in one transaction (nothing is kept if it is refused)."""
     def work(uow: UnitOfWork) -> Outcome:
         now = ctx.now()
+        published, access = DocRepo(uow.session).form_reads(principal.tenant_id, form_key)
+        defs.known_published(uow, principal.tenant_id, form_key, published)
+        access_rules.known(uow, principal.tenant_id, form_key, access)
         bundle = defs.bundle(uow, principal.tenant_id, form_key)
         doc = Document(tenant_id=principal.tenant_id, form_key=form_key,
                        form_version=bundle.form_version, status="draft",
@@ -307,8 +324,8 @@ def act(store: Store, principal: Principal, document_id: int, request: ActionReq
                                   path="action")
 
     def work(uow: UnitOfWork) -> Outcome:
-        doc = _load(uow, principal, document_id, lock=True)
-        reader = doc_access.Reader.of(uow, principal, [doc])  # read before the ledger
+        doc, nodes = _load_for_action(uow, principal, document_id)
+        reader = doc_access.Reader.of(uow, principal, [doc], nodes)  # before the ledger
         outcome = act_in(uow, principal.tenant_id, principal.username, doc, request, ctx,
                          overseer=doc_access.acts_for(uow, principal, doc,
                                                       reader.rules[doc.form_key]))

@@ -9,6 +9,7 @@ call them, so services see the same methods as before."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -69,10 +70,58 @@ def document(d: Driver, tenant_id: int, document_id: int, *, lock: bool = False
     SQLite the write transaction already holds the database)."""
     sql = _DOCUMENT + (" FOR UPDATE" if lock and not d.sqlite else "")
     rows = d.all(sql, [tenant_id, document_id])
-    if not rows:
-        return None
+    return _document(d, rows[0]) if rows else None
+
+
+_OF_DOCUMENT = "(SELECT form_key FROM documents WHERE tenant_id = ? AND id = ?)"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionReads:
+    """What an action on one document reads before anything else: the document
+    (locked), the actor's task nodes on it, its form's access setting and the
+    published versions of its form, flow and rules (see :func:`action_reads`)."""
+
+    document: dict[str, Any] | None
+    nodes: set[str]
+    access: dict[str, Any] | None
+    published: dict[tuple[str, int], tuple[int, datetime | None]]
+
+
+def action_reads(d: Driver, tenant_id: int, document_id: int, username: str) -> ActionReads:
+    """The reads every action starts with, sent together: one round trip on
+    PostgreSQL instead of four (the form's rows are found through the document's
+    form key, in the same statements)."""
+    of_doc = [tenant_id, document_id]
+    with d.together():
+        row = d.later(_DOCUMENT + ("" if d.sqlite else " FOR UPDATE"), of_doc)
+        nodes = d.later(_TASK_NODES.format(ids="?"), [tenant_id, username, document_id])
+        access = d.later(_FORM_ACCESS.replace("form_key = ?", f"form_key = {_OF_DOCUMENT}"),
+                         [tenant_id, *of_doc])
+        versions = d.later(_PUBLISHED.replace("key = ?", f"key = {_OF_DOCUMENT}"),
+                           [tenant_id, *of_doc])
+    found = row.all()
+    return ActionReads(
+        _document(d, found[0]) if found else None, {node for _, node in nodes.all()},
+        d.loads(access.all()[0][0]) if access.all() else None,
+        _published(d, versions.all()))
+
+
+def form_reads(d: Driver, tenant_id: int, form_key: str
+               ) -> tuple[dict[tuple[str, int], tuple[int, datetime | None]],
+                          dict[str, Any] | None]:
+    """The published versions of a form (with its flow and rules) and its access
+    setting, sent together: what creating a document reads first."""
+    with d.together():
+        versions = d.later(_PUBLISHED, [tenant_id, form_key])
+        access = d.later(_FORM_ACCESS, [tenant_id, form_key])
+    body = access.all()
+    return _published(d, versions.all()), d.loads(body[0][0]) if body else None
+
+
+def _document(d: Driver, row: Sequence[Any]) -> dict[str, Any]:
     return {name: _loaded(d, name, value)
-            for name, value in zip(DOCUMENT_COLUMNS, rows[0], strict=True)}
+            for name, value in zip(DOCUMENT_COLUMNS, row, strict=True)}
 
 
 def _loaded(d: Driver, name: str, value: Any) -> Any:
@@ -89,8 +138,13 @@ def published(d: Driver, tenant_id: int, key: str
               ) -> dict[tuple[str, int], tuple[int, datetime | None]]:
     """(kind, version) → (row id, published at) of every published version of the
     form, flow and rules named ``key``."""
+    return _published(d, d.all(_PUBLISHED, [tenant_id, key]))
+
+
+def _published(d: Driver, rows: Sequence[Sequence[Any]]
+               ) -> dict[tuple[str, int], tuple[int, datetime | None]]:
     return {(kind, int(version)): (int(row_id), None if at is None else d.load_time(at))
-            for kind, version, row_id, at in d.all(_PUBLISHED, [tenant_id, key])}
+            for kind, version, row_id, at in rows}
 
 
 def form_access(d: Driver, tenant_id: int, form_key: str) -> dict[str, Any] | None:

@@ -121,11 +121,26 @@ class DocRepo:
                  ) -> Document | None:
         """The document, the session's object for it (``lock``: its row locked until
         the transaction ends)."""
-        row = doc_reads.document(self._driver(), tenant_id, document_id, lock=lock)
+        return self._attached(doc_reads.document(self._driver(), tenant_id, document_id,
+                                                 lock=lock))
+
+    def for_action(self, tenant_id: int, document_id: int, username: str
+                   ) -> tuple[Document | None, doc_reads.ActionReads]:
+        """The document, locked, with what an action on it reads first (see
+        :func:`.doc_reads.action_reads`)."""
+        found = doc_reads.action_reads(self._driver(), tenant_id, document_id, username)
+        return self._attached(found.document), found
+
+    def form_reads(self, tenant_id: int, form_key: str
+                   ) -> tuple[dict[tuple[str, int], tuple[int, Any]], dict[str, Any] | None]:
+        """A form's published versions and access setting, read together."""
+        return doc_reads.form_reads(self._driver(), tenant_id, form_key)
+
+    def _attached(self, row: dict[str, Any] | None) -> Document | None:
         if row is None:
             return None
         known = self.session.identity_map.get(_MAPPER.identity_key_from_primary_key(
-            (document_id,)))
+            (row["id"],)))
         if known is not None:  # as a query returns it: the session's object, unchanged
             return known
         doc = Document(**row)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from engine.services import identity
 from engine.store import Store
 from engine.store.doc_repo import DocRepo
-from engine.store.doc_tables import Document, FormAccess
+from engine.store.doc_tables import Definition, Document, FormAccess
 from engine.store.identity_repo import IdentityRepo
 from engine.store.models import User
 
@@ -179,3 +179,47 @@ def test_role_members_are_the_active_ones_by_name(store: Store) -> None:
     assert store.run(lambda s: IdentityRepo(s).usernames_with_role(tenant, "finance")) == [
         "fin"]
     assert store.run(lambda s: IdentityRepo(s).usernames_with_role(tenant, "nobody")) == []
+
+
+def test_an_actions_reads_sent_together_match_the_reads_one_by_one(store: Store) -> None:
+    tenant, doc_id = _document(store)
+
+    def setup(session: Session) -> None:
+        session.add(FormAccess(tenant_id=tenant, form_key="transfer", body={"act": ["boss"]},
+                               updated_at=T0, updated_by="admin"))
+        session.execute(text(
+            "INSERT INTO doc_tasks (tenant_id, document_id, task_key, node, assignee, state, "
+            "created_at) VALUES (:t, :d, 'boss.1.1', 'boss', 'ann', 'pending', :at), "
+            "(:t, :d, 'cc:x:bob', 'x', 'bob', 'cc', :at)"),
+            {"t": tenant, "d": doc_id, "at": T0.replace(tzinfo=None)})
+        for kind, version, state in (("form", 1, "published"), ("form", 2, "published"),
+                                     ("flow", 1, "published"), ("form", 3, "draft")):
+            session.add(Definition(tenant_id=tenant, kind=kind, key="transfer",
+                                   version=version, state=state, body={}, source={},
+                                   created_at=T0, published_at=T0 if state != "draft" else None))
+
+    store.run(setup)
+
+    def work(session: Session) -> tuple[object, ...]:
+        repo = DocRepo(session)
+        doc, found = repo.for_action(tenant, doc_id, "ann")
+        assert doc is not None and doc is repo.document(tenant, doc_id)
+        return (found.document == {c: getattr(doc, c) for c in COLUMNS}, found.nodes,
+                found.access, sorted(found.published),
+                found.published == repo.published(tenant, "transfer"),
+                repo.form_reads(tenant, "transfer") == (repo.published(tenant, "transfer"),
+                                                         {"act": ["boss"]}))
+
+    assert store.run(work) == (True, {"boss"}, {"act": ["boss"]},
+                               [("flow", 1), ("form", 1), ("form", 2)], True, True)
+
+
+def test_an_action_on_no_such_document_reads_nothing(store: Store) -> None:
+    tenant, doc_id = _document(store)
+    other = identity.create_tenant(store, "other").id
+
+    def work(session: Session) -> tuple[object, ...]:
+        doc, found = DocRepo(session).for_action(other, doc_id, "ann")
+        return doc, found.document, found.nodes, found.access, found.published
+
+    assert store.run(work) == (None, None, set(), None, {})

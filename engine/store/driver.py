@@ -80,8 +80,12 @@ class Driver:
         (and its :meth:`together` block)."""
         found = session.info.get(DRIVER)
         if found is not None:
+            if session.in_nested_transaction():
+                # The session emits a begin_nested() SAVEPOINT with its next statement:
+                # asking for its connection emits it now, before the driver writes.
+                session.connection()
             return cast(Driver, found)
-        conn = session.connection()
+        conn = session.connection()  # (which emits a pending SAVEPOINT too)
         found = conn.info.get(DRIVER)
         if found is None:
             found = conn.info[DRIVER] = Driver(conn)

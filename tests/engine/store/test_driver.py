@@ -120,3 +120,19 @@ def test_items_and_locations_are_found_by_odd_codes(store: Store) -> None:
                 repo.location_ids(tenant, {"仓,1", "nowhere"}))
 
     assert store.run(work) == (ids, {"仓,1": here})
+
+
+def test_what_the_driver_writes_in_a_savepoint_is_rolled_back_with_it(store: Store) -> None:
+    tenant = identity.create_tenant(store, "acme").id
+
+    def work(session: Session) -> list[Any]:
+        Driver.of(session)  # a driver the session remembers, before the savepoint
+        savepoint = session.begin_nested()
+        d = Driver.of(session)
+        d.all(*_postings(d, tenant, "inside"))
+        savepoint.rollback()
+        d = Driver.of(session)
+        d.all(*_postings(d, tenant, "after"))
+        return d.all("SELECT key FROM postings WHERE tenant_id = ? ORDER BY key", [tenant])
+
+    assert store.run(work) == [("after",)]

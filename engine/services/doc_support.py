@@ -222,21 +222,33 @@ class Bridge:
                       path=None if effect.line_index is None else f"lines[{effect.line_index}]")
 
     def _prefetch(self, effects: Sequence[RuleEffect]) -> None:
-        """Read every item and location the effects name: one query each, not two a line."""
+        """Read every item and location the effects name, and the document's pending
+        reservations when an effect may take them: together, not two reads a line."""
         items: set[str] = set()
         places: set[str] = set()
+        takes = False
         for e in effects:
             if isinstance(e, ReleaseEffect):
                 continue
             places.add(str(e.location))
             if isinstance(e, StockEffect):
                 items.add(str(e.explode.item if e.explode else e.item))
+                takes = takes or e.verb in _TAKING
                 if e.to_location:
                     places.add(str(e.to_location))
             elif isinstance(e, CountEffect):
                 items.add(str(e.item))
-        self._read(items, self._items, self.repo.item_ids)
-        self._read(places, self._locations, self.repo.location_ids)
+        items -= self._items.keys()
+        places -= self._locations.keys()
+        if not (items or places or (takes and self._pending is None)):
+            return
+        found_items, found_places, pending = self.repo.codes_and_reservations(
+            self.tenant_id, items, places,
+            self.document_id if takes and self._pending is None else None)
+        self._items.update({code: found_items.get(code) for code in items})
+        self._locations.update({code: found_places.get(code) for code in places})
+        if pending is not None:
+            self._pending_of(pending)
 
     def _read(self, wanted: set[str], known: dict[str, int | None],
               read: Callable[[int, set[str]], dict[str, int]]) -> None:
@@ -305,17 +317,22 @@ class Bridge:
 
     def _held(self, item_id: int, location: int) -> list[int]:
         """The document's pending reservations of an item at a location."""
-        if self._pending is None:
+        pending = self._pending
+        if pending is None:
+            pending = self._pending_of(self.repo.pending_reservations(self.tenant_id,
+                                                                     self.document_id))
+        return sorted(rid for rid, key in pending.items() if key == (item_id, location))
+
+    def _pending_of(self, ids: list[int]) -> dict[int, tuple[int, int]]:
+        """The (item, location) of each of the document's pending reservations."""
+        self._pending = {}
+        if ids:  # most documents reserve nothing: no snapshot to read then
             from engine.store.ledger_repo import Wanted
 
-            pending = self.repo.pending_reservations(self.tenant_id, self.document_id)
-            self._pending = {}
-            if pending:  # most documents reserve nothing: no snapshot to read then
-                snap = self.repo.snapshot(self.tenant_id,
-                                          Wanted(reservations=frozenset(pending)))
-                self._pending = {rid: (r.key.item_id, r.key.location_id)
-                                 for rid, r in snap.reservations.items()}
-        return sorted(rid for rid, key in self._pending.items() if key == (item_id, location))
+            snap = self.repo.snapshot(self.tenant_id, Wanted(reservations=frozenset(ids)))
+            self._pending = {rid: (r.key.item_id, r.key.location_id)
+                             for rid, r in snap.reservations.items()}
+        return self._pending
 
     def _release(self, effect: StockEffect, item: int, location: int) -> Effect:
         """``release Q of X at L``: the document's pending reservations of X at L."""
@@ -379,6 +396,7 @@ class Bridge:
         return args
 
 
+_TAKING = frozenset({"issue", "move", "scrap", "release"})  # verbs that take reservations
 _OPERATIONS = {"receive": "receive", "issue": "issue", "move": "move", "scrap": "scrap",
                "reserve": "reserve", "release": "release"}
 

@@ -91,10 +91,35 @@ def _text_array(values: Collection[str]) -> str:
 def ids_by_codes(d: Driver, table: str, tenant_id: int, codes: Collection[str]
                  ) -> dict[str, int]:
     """The ids of the tenant's items or locations (``table``) with these codes."""
+    return dict(d.all(*_ids_by_codes(d, table, tenant_id, codes)))
+
+
+def _ids_by_codes(d: Driver, table: str, tenant_id: int, codes: Collection[str]
+                  ) -> tuple[str, list[Any]]:
     assert table in ("items", "locations"), table
     code_in, params = in_list(d, "code", codes)
-    return dict(d.all(f"SELECT code, id FROM {table} WHERE tenant_id = ? AND {code_in}",
-                      [tenant_id, *params]))
+    return f"SELECT code, id FROM {table} WHERE tenant_id = ? AND {code_in}", [tenant_id, *params]
+
+
+PENDING_RESERVATIONS = ("SELECT id FROM reservations WHERE tenant_id = ? AND document_id = ? "
+                        "AND state = 'pending' ORDER BY id")
+
+
+def codes_and_reservations(d: Driver, tenant_id: int, items: Collection[str],
+                           locations: Collection[str], document_id: int | None
+                           ) -> tuple[dict[str, int], dict[str, int], list[int] | None]:
+    """The ids of items and locations by code and (``document_id`` given) the
+    document's pending reservations: what turning a rule's effects into postings
+    reads, sent together (one round trip on PostgreSQL)."""
+    with d.together():
+        item_rows = d.later(*_ids_by_codes(d, "items", tenant_id, items)) if items else None
+        place_rows = d.later(*_ids_by_codes(d, "locations", tenant_id, locations)) \
+            if locations else None
+        held = None if document_id is None else d.later(PENDING_RESERVATIONS,
+                                                         [tenant_id, document_id])
+    return (dict(item_rows.all()) if item_rows else {},
+            dict(place_rows.all()) if place_rows else {},
+            None if held is None else [rid for (rid,) in held.all()])
 
 
 def read_core(d: Driver, tenant_id: int, keys: Sequence[str], items: Collection[int],

@@ -29,9 +29,6 @@ from engine.store import ledger_tables as t
 from engine.store.driver import Driver
 
 VIRTUAL_KINDS = [k.value for k in LocationKind if k not in INTERNAL_KINDS]
-# Read by every document event with rules, on the driver.
-_PENDING_RESERVATIONS = ("SELECT id FROM reservations WHERE tenant_id = ? AND document_id = ? "
-                         "AND state = 'pending' ORDER BY id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +82,14 @@ class LedgerRepo:
     def location_ids(self, tenant_id: int, codes: Collection[str]) -> dict[str, int]:
         """The ids of the locations with these codes (those that exist)."""
         return ledger_reads.ids_by_codes(self._driver(), "locations", tenant_id, codes)
+
+    def codes_and_reservations(self, tenant_id: int, items: Collection[str],
+                               locations: Collection[str], document_id: int | None
+                               ) -> tuple[dict[str, int], dict[str, int], list[int] | None]:
+        """Item and location ids by code, and a document's pending reservations
+        (see :func:`.ledger_reads.codes_and_reservations`)."""
+        return ledger_reads.codes_and_reservations(self._driver(), tenant_id, items,
+                                                   locations, document_id)
 
     def _driver(self) -> Driver:
         self.session.flush()  # what the session holds goes out first, as for a query
@@ -145,7 +150,7 @@ class LedgerRepo:
 
     def pending_reservations(self, tenant_id: int, document_id: int) -> list[int]:
         """The document's pending reservations, oldest first."""
-        return [rid for (rid,) in self._driver().all(_PENDING_RESERVATIONS,
+        return [rid for (rid,) in self._driver().all(ledger_reads.PENDING_RESERVATIONS,
                                                       [tenant_id, document_id])]
 
     def document_movements(self, tenant_id: int, document_id: int) -> list[int]:

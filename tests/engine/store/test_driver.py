@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.ledger.model import LocationKind
-from engine.services import identity, stock
+from engine.services import identity, posting, stock
+from engine.services.posting import Effect, Origin
 from engine.store import Store
 from engine.store.driver import Driver
 from engine.store.ledger_reads import in_list
@@ -136,3 +138,23 @@ def test_what_the_driver_writes_in_a_savepoint_is_rolled_back_with_it(store: Sto
         return d.all("SELECT key FROM postings WHERE tenant_id = ? ORDER BY key", [tenant])
 
     assert store.run(work) == [("after",)]
+
+
+def test_codes_and_a_documents_pending_reservations_are_read_together(store: Store) -> None:
+    tenant = identity.create_tenant(store, "acme").id
+    flour = stock.create_item(store, tenant, "面粉", "Flour", "kg")
+    here = stock.create_location(store, tenant, "S1", "Store", LocationKind.STORE)
+    stock.create_location(store, tenant, "SUP", "Suppliers", LocationKind.SUPPLIER)
+    assert posting.post_event(store, tenant, Origin(41), [Effect("in", "receive", {
+        "item_id": flour, "qty": Decimal(5), "to_location_id": here})]).ok
+    held = posting.post_event(store, tenant, Origin(42), [Effect("hold", "reserve", {
+        "item_id": flour, "qty": Decimal(2), "location_id": here})])
+    assert held.ok
+
+    def read(document_id: int | None) -> Any:
+        return store.run(lambda s: LedgerRepo(s).codes_and_reservations(
+            tenant, {"面粉", "nothing"}, {"S1"}, document_id))
+
+    assert read(42) == ({"面粉": flour}, {"S1": here}, [r.id for r in held.reservations])
+    assert read(43) == ({"面粉": flour}, {"S1": here}, [])
+    assert read(None) == ({"面粉": flour}, {"S1": here}, None)

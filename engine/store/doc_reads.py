@@ -73,7 +73,11 @@ def document(d: Driver, tenant_id: int, document_id: int, *, lock: bool = False
     return _document(d, rows[0]) if rows else None
 
 
+# An action's reads of its form's rows, through the document's form key.
 _OF_DOCUMENT = "(SELECT form_key FROM documents WHERE tenant_id = ? AND id = ?)"
+_ACCESS_OF_DOCUMENT = _FORM_ACCESS.replace("form_key = ?", f"form_key = {_OF_DOCUMENT}")
+_PUBLISHED_OF_DOCUMENT = _PUBLISHED.replace("key = ?", f"key = {_OF_DOCUMENT}")
+_NODES_OF_DOCUMENT = _TASK_NODES.format(ids="?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +99,13 @@ def action_reads(d: Driver, tenant_id: int, document_id: int, username: str) -> 
     of_doc = [tenant_id, document_id]
     with d.together():
         row = d.later(_DOCUMENT + ("" if d.sqlite else " FOR UPDATE"), of_doc)
-        nodes = d.later(_TASK_NODES.format(ids="?"), [tenant_id, username, document_id])
-        access = d.later(_FORM_ACCESS.replace("form_key = ?", f"form_key = {_OF_DOCUMENT}"),
-                         [tenant_id, *of_doc])
-        versions = d.later(_PUBLISHED.replace("key = ?", f"key = {_OF_DOCUMENT}"),
-                           [tenant_id, *of_doc])
-    found = row.all()
+        nodes = d.later(_NODES_OF_DOCUMENT, [tenant_id, username, document_id])
+        access = d.later(_ACCESS_OF_DOCUMENT, [tenant_id, *of_doc])
+        versions = d.later(_PUBLISHED_OF_DOCUMENT, [tenant_id, *of_doc])
+    found, body = row.all(), access.all()
     return ActionReads(
         _document(d, found[0]) if found else None, {node for _, node in nodes.all()},
-        d.loads(access.all()[0][0]) if access.all() else None,
-        _published(d, versions.all()))
+        d.loads(body[0][0]) if body else None, _published(d, versions.all()))
 
 
 def form_reads(d: Driver, tenant_id: int, form_key: str

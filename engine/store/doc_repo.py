@@ -83,16 +83,10 @@ class DocRepo:
         return self.session.execute(
             query.order_by(Definition.version.desc()).limit(1)).scalar_one_or_none()
 
-    def _driver(self) -> Driver:
-        """The transaction's driver, for the reads of every step (:mod:`.doc_reads`);
-        what the session holds unflushed goes out first, as a query's autoflush would."""
-        self.session.flush()
-        return Driver.of(self.session)
-
     def published(self, tenant_id: int, key: str) -> dict[tuple[str, int], tuple[int, Any]]:
         """(kind, version) → (row id, published at) of every published version of the
         form, flow and rules named ``key``: what a cache of compiled versions keys on."""
-        return doc_reads.published(self._driver(), tenant_id, key)
+        return doc_reads.published(Driver.reading(self.session), tenant_id, key)
 
     def latest_versions(self, tenant_id: int, key: str) -> dict[str, int | None]:
         """The newest published version of the form, flow and rules named ``key``."""
@@ -121,20 +115,21 @@ class DocRepo:
                  ) -> Document | None:
         """The document, the session's object for it (``lock``: its row locked until
         the transaction ends)."""
-        return self._attached(doc_reads.document(self._driver(), tenant_id, document_id,
-                                                 lock=lock))
+        d = Driver.reading(self.session)
+        return self._attached(doc_reads.document(d, tenant_id, document_id, lock=lock))
 
     def for_action(self, tenant_id: int, document_id: int, username: str
                    ) -> tuple[Document | None, doc_reads.ActionReads]:
         """The document, locked, with what an action on it reads first (see
         :func:`.doc_reads.action_reads`)."""
-        found = doc_reads.action_reads(self._driver(), tenant_id, document_id, username)
+        d = Driver.reading(self.session)
+        found = doc_reads.action_reads(d, tenant_id, document_id, username)
         return self._attached(found.document), found
 
     def form_reads(self, tenant_id: int, form_key: str
                    ) -> tuple[dict[tuple[str, int], tuple[int, Any]], dict[str, Any] | None]:
         """A form's published versions and access setting, read together."""
-        return doc_reads.form_reads(self._driver(), tenant_id, form_key)
+        return doc_reads.form_reads(Driver.reading(self.session), tenant_id, form_key)
 
     def _attached(self, row: dict[str, Any] | None) -> Document | None:
         if row is None:
@@ -149,7 +144,7 @@ class DocRepo:
 
     def insert_document(self, doc: Document) -> None:
         """Insert a new document; it gets its id and joins the session."""
-        doc_writes.insert_document(self._driver(), self.session, doc)
+        doc_writes.insert_document(Driver.reading(self.session), self.session, doc)
 
     def documents(self, tenant_id: int, *, submitter: str | None = None,
                   form_key: str | None = None, status: str | None = None, limit: int = 100,
@@ -200,7 +195,9 @@ class DocRepo:
                    ) -> dict[int, set[str]]:
         """The nodes where ``username`` holds or held a task, per document."""
         ids = sorted(set(document_ids))
-        return doc_reads.task_nodes(self._driver(), tenant_id, username, ids) if ids else {}
+        if not ids:
+            return {}
+        return doc_reads.task_nodes(Driver.reading(self.session), tenant_id, username, ids)
 
     # access settings ---------------------------------------------------------------------
     def form_access(self, tenant_id: int, form_key: str) -> FormAccess | None:
@@ -210,7 +207,7 @@ class DocRepo:
 
     def form_access_body(self, tenant_id: int, form_key: str) -> dict[str, Any] | None:
         """The form's access setting, or None when it has none."""
-        return doc_reads.form_access(self._driver(), tenant_id, form_key)
+        return doc_reads.form_access(Driver.reading(self.session), tenant_id, form_key)
 
     def form_accesses(self, tenant_id: int) -> dict[str, dict[str, Any]]:
         return {row.form_key: dict(row.body) for row in self.session.execute(

@@ -93,6 +93,13 @@ class Driver:
             session.info[DRIVER] = found
         return cast(Driver, found)
 
+    @staticmethod
+    def reading(session: Session) -> Driver:
+        """:meth:`of`, after the session flushed what it holds, as a query's autoflush
+        would: for reads on the driver that must see the transaction's own ORM changes."""
+        session.flush()
+        return Driver.of(session)
+
     @contextmanager
     def together(self) -> Iterator[None]:
         """Send the block's statements to PostgreSQL together, not one round trip each

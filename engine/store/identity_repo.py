@@ -118,7 +118,7 @@ class IdentityRepo:
 
     # approver resolution ---------------------------------------------------------
     def usernames_with_role(self, tenant_id: int, role: str) -> list[str]:
-        return doc_reads.usernames_with_role(self._driver(), tenant_id, role)
+        return doc_reads.usernames_with_role(Driver.reading(self.session), tenant_id, role)
 
     def admin_usernames(self, tenant_id: int) -> list[str]:
         return list(self.session.execute(
@@ -129,11 +129,7 @@ class IdentityRepo:
 
     def heads_above(self, tenant_id: int, username: str, levels: int) -> list[str]:
         """Department heads above a user, nearest first (see identity.department_heads)."""
-        return doc_reads.heads_above(self._driver(), tenant_id, username, levels)
-
-    def _driver(self) -> Driver:
-        self.session.flush()  # what the session holds goes out first, as for a query
-        return Driver.of(self.session)
+        return doc_reads.heads_above(Driver.reading(self.session), tenant_id, username, levels)
 
     def user_ids(self, usernames: list[str]) -> dict[str, int]:
         return {name: uid for uid, name in self.session.execute(

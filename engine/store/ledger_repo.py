@@ -77,23 +77,19 @@ class LedgerRepo:
 
     def item_ids(self, tenant_id: int, codes: Collection[str]) -> dict[str, int]:
         """The ids of the items with these codes (those that exist)."""
-        return ledger_reads.ids_by_codes(self._driver(), "items", tenant_id, codes)
+        return ledger_reads.ids_by_codes(Driver.reading(self.session), "items", tenant_id, codes)
 
     def location_ids(self, tenant_id: int, codes: Collection[str]) -> dict[str, int]:
         """The ids of the locations with these codes (those that exist)."""
-        return ledger_reads.ids_by_codes(self._driver(), "locations", tenant_id, codes)
+        return ledger_reads.ids_by_codes(Driver.reading(self.session), "locations", tenant_id, codes)
 
     def codes_and_reservations(self, tenant_id: int, items: Collection[str],
                                locations: Collection[str], document_id: int | None
                                ) -> tuple[dict[str, int], dict[str, int], list[int] | None]:
         """Item and location ids by code, and a document's pending reservations
         (see :func:`.ledger_reads.codes_and_reservations`)."""
-        return ledger_reads.codes_and_reservations(self._driver(), tenant_id, items,
-                                                   locations, document_id)
-
-    def _driver(self) -> Driver:
-        self.session.flush()  # what the session holds goes out first, as for a query
-        return Driver.of(self.session)
+        return ledger_reads.codes_and_reservations(Driver.reading(self.session), tenant_id,
+                                                   items, locations, document_id)
 
     def batch_by_code(self, tenant_id: int, item_id: int, code: str) -> t.Batch | None:
         return self.session.execute(select(t.Batch).where(
@@ -150,8 +146,9 @@ class LedgerRepo:
 
     def pending_reservations(self, tenant_id: int, document_id: int) -> list[int]:
         """The document's pending reservations, oldest first."""
-        return [rid for (rid,) in self._driver().all(ledger_reads.PENDING_RESERVATIONS,
-                                                      [tenant_id, document_id])]
+        d = Driver.reading(self.session)
+        return [rid for (rid,) in d.all(ledger_reads.PENDING_RESERVATIONS,
+                                        [tenant_id, document_id])]
 
     def document_movements(self, tenant_id: int, document_id: int) -> list[int]:
         """Ids of a document's movements that are neither reversals nor reversed."""

@@ -4,7 +4,7 @@ rule effects (codes, recipes) to ledger effects (ids, components)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -222,8 +222,8 @@ class Bridge:
                       path=None if effect.line_index is None else f"lines[{effect.line_index}]")
 
     def _prefetch(self, effects: Sequence[RuleEffect]) -> None:
-        """Read every item and location the effects name, and the document's pending
-        reservations when an effect may take them: together, not two reads a line."""
+        """Read, together, every item and location the effects name and, when one may
+        take them, the document's pending reservations: all that converting looks up."""
         items: set[str] = set()
         places: set[str] = set()
         takes = False
@@ -238,29 +238,17 @@ class Bridge:
                     places.add(str(e.to_location))
             elif isinstance(e, CountEffect):
                 items.add(str(e.item))
-        items -= self._items.keys()
-        places -= self._locations.keys()
-        if not (items or places or (takes and self._pending is None)):
+        if not (items or places or takes):
             return
         found_items, found_places, pending = self.repo.codes_and_reservations(
-            self.tenant_id, items, places,
-            self.document_id if takes and self._pending is None else None)
-        self._items.update({code: found_items.get(code) for code in items})
-        self._locations.update({code: found_places.get(code) for code in places})
+            self.tenant_id, items, places, self.document_id if takes else None)
+        self._items = {code: found_items.get(code) for code in items}
+        self._locations = {code: found_places.get(code) for code in places}
         if pending is not None:
-            self._pending_of(pending)
-
-    def _read(self, wanted: set[str], known: dict[str, int | None],
-              read: Callable[[int, set[str]], dict[str, int]]) -> None:
-        wanted = wanted - known.keys()
-        if wanted:
-            found = read(self.tenant_id, wanted)
-            known.update({code: found.get(code) for code in wanted})
+            self._pending = self._reserved_at(pending)
 
     def _item(self, effect: RuleEffect, code: object) -> int | None:
-        key = str(code)
-        self._read({key}, self._items, self.repo.item_ids)
-        found = self._items[key]
+        found = self._items[str(code)]  # read by _prefetch
         if found is None:
             self.problems.append(problem(
                 "rules.unknown_item", f"There is no item '{code}'", f"没有物料 '{code}'",
@@ -268,9 +256,7 @@ class Bridge:
         return found
 
     def _location(self, effect: RuleEffect, code: object) -> int | None:
-        key = str(code)
-        self._read({key}, self._locations, self.repo.location_ids)
-        found = self._locations[key]
+        found = self._locations[str(code)]  # read by _prefetch
         if found is None:
             self.problems.append(problem(
                 "rules.unknown_location", f"There is no location '{code}'",
@@ -317,22 +303,17 @@ class Bridge:
 
     def _held(self, item_id: int, location: int) -> list[int]:
         """The document's pending reservations of an item at a location."""
-        pending = self._pending
-        if pending is None:
-            pending = self._pending_of(self.repo.pending_reservations(self.tenant_id,
-                                                                     self.document_id))
-        return sorted(rid for rid, key in pending.items() if key == (item_id, location))
+        assert self._pending is not None, "_prefetch reads them for every taking effect"
+        return sorted(rid for rid, key in self._pending.items() if key == (item_id, location))
 
-    def _pending_of(self, ids: list[int]) -> dict[int, tuple[int, int]]:
-        """The (item, location) of each of the document's pending reservations."""
-        self._pending = {}
-        if ids:  # most documents reserve nothing: no snapshot to read then
-            from engine.store.ledger_repo import Wanted
+    def _reserved_at(self, ids: list[int]) -> dict[int, tuple[int, int]]:
+        """The (item, location) of each of these pending reservations."""
+        if not ids:  # most documents reserve nothing: no snapshot to read then
+            return {}
+        from engine.store.ledger_repo import Wanted
 
-            snap = self.repo.snapshot(self.tenant_id, Wanted(reservations=frozenset(ids)))
-            self._pending = {rid: (r.key.item_id, r.key.location_id)
-                             for rid, r in snap.reservations.items()}
-        return self._pending
+        snap = self.repo.snapshot(self.tenant_id, Wanted(reservations=frozenset(ids)))
+        return {rid: (r.key.item_id, r.key.location_id) for rid, r in snap.reservations.items()}
 
     def _release(self, effect: StockEffect, item: int, location: int) -> Effect:
         """``release Q of X at L``: the document's pending reservations of X at L."""

@@ -88,12 +88,6 @@ def _text_array(values: Collection[str]) -> str:
     return "{" + ",".join(quoted) + "}"
 
 
-def ids_by_codes(d: Driver, table: str, tenant_id: int, codes: Collection[str]
-                 ) -> dict[str, int]:
-    """The ids of the tenant's items or locations (``table``) with these codes."""
-    return dict(d.all(*_ids_by_codes(d, table, tenant_id, codes)))
-
-
 def _ids_by_codes(d: Driver, table: str, tenant_id: int, codes: Collection[str]
                   ) -> tuple[str, list[Any]]:
     assert table in ("items", "locations"), table

@@ -75,14 +75,6 @@ class LedgerRepo:
             select(t.Location).where(t.Location.tenant_id == tenant_id, t.Location.code == code)
         ).scalar_one_or_none()
 
-    def item_ids(self, tenant_id: int, codes: Collection[str]) -> dict[str, int]:
-        """The ids of the items with these codes (those that exist)."""
-        return ledger_reads.ids_by_codes(Driver.reading(self.session), "items", tenant_id, codes)
-
-    def location_ids(self, tenant_id: int, codes: Collection[str]) -> dict[str, int]:
-        """The ids of the locations with these codes (those that exist)."""
-        return ledger_reads.ids_by_codes(Driver.reading(self.session), "locations", tenant_id, codes)
-
     def codes_and_reservations(self, tenant_id: int, items: Collection[str],
                                locations: Collection[str], document_id: int | None
                                ) -> tuple[dict[str, int], dict[str, int], list[int] | None]:

@@ -116,12 +116,11 @@ def test_items_and_locations_are_found_by_odd_codes(store: Store) -> None:
     stock.create_item(store, other, "c,d", "elsewhere", "kg")  # another tenant's
     here = stock.create_location(store, tenant, "仓,1", "Store", LocationKind.STORE)
 
-    def work(session: Session) -> tuple[dict[str, int], dict[str, int]]:
-        repo = LedgerRepo(session)
-        return (repo.item_ids(tenant, {*odd, "nothing"}),
-                repo.location_ids(tenant, {"仓,1", "nowhere"}))
+    def work(session: Session) -> tuple[dict[str, int], dict[str, int], list[int] | None]:
+        return LedgerRepo(session).codes_and_reservations(
+            tenant, {*odd, "nothing"}, {"仓,1", "nowhere"}, None)
 
-    assert store.run(work) == (ids, {"仓,1": here})
+    assert store.run(work) == (ids, {"仓,1": here}, None)
 
 
 def test_what_the_driver_writes_in_a_savepoint_is_rolled_back_with_it(store: Store) -> None:

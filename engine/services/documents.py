@@ -138,9 +138,16 @@ def _load_for_action(uow: UnitOfWork, principal: Principal, document_id: int
     if doc is None:
         raise NotFound.of("document.not_found", f"No document {document_id}",
                           f"单据 {document_id} 不存在", path="document_id")
-    defs.known_published(uow, principal.tenant_id, doc.form_key, found.published)
-    access_rules.known(uow, principal.tenant_id, doc.form_key, found.access)
+    _known_form(uow, principal.tenant_id, doc.form_key, found.published, found.access)
     return doc, {doc.id: found.nodes}
+
+
+def _known_form(uow: UnitOfWork, tenant_id: int, form_key: str,
+                published: dict[tuple[str, int], Any], access: dict[str, Any] | None) -> None:
+    """Remember a form's published versions and access setting, read with other rows,
+    so that the rest of the step does not read them again."""
+    defs.known_published(uow, tenant_id, form_key, published)
+    access_rules.known(uow, tenant_id, form_key, access)
 
 
 def _check(uow: UnitOfWork, bundle: defs.Bundle, data: Any, now: datetime, *, partial: bool,
@@ -229,9 +236,8 @@ def submit_new(store: Store, principal: Principal, form_key: str, data: Mapping[
     """Create and submit in one transaction (nothing is kept if it is refused)."""
     def work(uow: UnitOfWork) -> Outcome:
         now = ctx.now()
-        published, access = DocRepo(uow.session).form_reads(principal.tenant_id, form_key)
-        defs.known_published(uow, principal.tenant_id, form_key, published)
-        access_rules.known(uow, principal.tenant_id, form_key, access)
+        _known_form(uow, principal.tenant_id, form_key,
+                    *DocRepo(uow.session).form_reads(principal.tenant_id, form_key))
         bundle = defs.bundle(uow, principal.tenant_id, form_key)
         doc = Document(tenant_id=principal.tenant_id, form_key=form_key,
                        form_version=bundle.form_version, status="draft",
@@ -346,7 +352,7 @@ def act_in(uow: UnitOfWork, tenant_id: int, actor: str, doc: Document, request: 
         return _act_without_flow(uow, tenant_id, actor, doc, bundle, request, ctx, overseer)
     data = {**doc.data, **request.fields}  # submitted data, checked then on this version
     values = _check(uow, bundle, data, now, partial=False, tenant_id=tenant_id,
-                    stored=not request.fields and doc.status != "draft")
+                    stored=not request.fields)
     action = Action(ActionKind(request.kind), request.task, request.comment, request.target,
                     request.return_to, tuple(sorted(_changed(doc.data, request.fields))))
     econtext = eval_context(uow, tenant_id, now)

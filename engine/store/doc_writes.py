@@ -100,7 +100,7 @@ def save_document(d: Driver, doc: Document) -> None:
 
 def _update(d: Driver, doc: Document, changed: list[ColumnProperty[Any]]) -> None:
     values = [_column_value(d, _type(a), getattr(doc, a.key)) for a in changed]
-    sets = ", ".join(f"{a.columns[0].name} = {_placeholder(d, _type(a))}" for a in changed)
+    sets = ", ".join(f"{a.columns[0].name} = {_placeholder(d.sqlite, _type(a))}" for a in changed)
     d.execute(f"UPDATE documents SET {sets} WHERE tenant_id = ? AND id = ?",
               [*values, doc.tenant_id, doc.id])
 
@@ -111,8 +111,12 @@ assert not any(c.default or c.server_default for c in _INSERTED), \
     "insert_document writes every column itself: documents has no column defaults"
 
 
+def _placeholder(sqlite: bool, kind: Any) -> str:
+    return "?::json" if not sqlite and isinstance(kind, JSON) else "?"
+
+
 def _insert_sql(sqlite: bool) -> str:
-    marks = ("?" if sqlite or not isinstance(c.type, JSON) else "?::json" for c in _INSERTED)
+    marks = (_placeholder(sqlite, c.type) for c in _INSERTED)
     return (f"INSERT INTO documents ({', '.join(c.name for c in _INSERTED)}) "
             f"VALUES ({', '.join(marks)}) RETURNING id")
 
@@ -132,7 +136,3 @@ def _column_value(d: Driver, kind: Any, value: Any) -> Any:
     if isinstance(kind, JSON):
         return d.json(value)
     return value
-
-
-def _placeholder(d: Driver, kind: Any) -> str:
-    return "?::json" if not d.sqlite and isinstance(kind, JSON) else "?"
